@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "redblack",
+      "sources": ["src/addon.c", "src/aead.c", "src/frame_io.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,95 @@
+/** Pure-TypeScript AEAD backend on @noble/ciphers; byte-identical to the native backend. */
+import { gcm } from '@noble/ciphers/aes.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import {
+  AEAD_KEY_BYTES, AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES,
+  checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions,
+} from './aead.js';
+
+interface NobleSa {
+  alg: AeadAlgorithm;
+  key: Uint8Array;
+  salt: Uint8Array;
+  esn: boolean;
+  nonce: Uint8Array;
+  aad8: Uint8Array;
+  aad12: Uint8Array;
+}
+
+export class NobleAeadBackend implements AeadBackend {
+  readonly name = 'noble' as const;
+  private readonly sas: (NobleSa | undefined)[] = [];
+  private readonly freeHandles: number[] = [];
+
+  createSa(alg: AeadAlgorithm, keyAndSalt: Uint8Array, options: SaOptions): number {
+    checkKeyMaterial(alg, keyAndSalt);
+    const k = AEAD_KEY_BYTES[alg];
+    const sa: NobleSa = {
+      alg,
+      key: keyAndSalt.slice(0, k),
+      salt: keyAndSalt.slice(k),
+      esn: options.esn,
+      nonce: new Uint8Array(12),
+      aad8: new Uint8Array(8),
+      aad12: new Uint8Array(12),
+    };
+    sa.nonce.set(sa.salt, 0);
+    const handle = this.freeHandles.pop() ?? this.sas.length;
+    this.sas[handle] = sa;
+    return handle;
+  }
+
+  freeSa(handle: number): void {
+    const sa = this.sas[handle];
+    if (!sa) return;
+    sa.key.fill(0);
+    sa.salt.fill(0);
+    sa.nonce.fill(0);
+    this.sas[handle] = undefined;
+    this.freeHandles.push(handle);
+  }
+
+  sealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
+    this.run(buf, ops, count, status, true);
+  }
+
+  openBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
+    this.run(buf, ops, count, status, false);
+  }
+
+  private run(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array, seal: boolean): void {
+    for (let i = 0; i < count; i++) {
+      const o = i * AEAD_OP_STRIDE;
+      const sa = this.sas[ops[o + AeadOp.Handle]];
+      if (!sa) { status[i] = AeadStatus.BadHandle; continue; }
+      const esp = ops[o + AeadOp.EspOffset];
+      const textLen = ops[o + AeadOp.TextLength];
+      const text = esp + ESP_HEADER_BYTES;
+      if (esp < 0 || textLen < 0 || text + textLen + ESP_ICV_BYTES > buf.length) { status[i] = AeadStatus.BadBounds; continue; }
+      sa.nonce.set(buf.subarray(esp + 8, esp + 16), 4);
+      let aad: Uint8Array;
+      if (sa.esn) {
+        aad = sa.aad12;
+        aad.set(buf.subarray(esp, esp + 4), 0);
+        const hi = ops[o + AeadOp.SeqHigh] >>> 0;
+        aad[4] = hi >>> 24; aad[5] = (hi >>> 16) & 0xff; aad[6] = (hi >>> 8) & 0xff; aad[7] = hi & 0xff;
+        aad.set(buf.subarray(esp + 4, esp + 8), 8);
+      } else {
+        aad = sa.aad8;
+        aad.set(buf.subarray(esp, esp + 8), 0);
+      }
+      const cipher = sa.alg === 'chacha20-poly1305' ? chacha20poly1305(sa.key, sa.nonce, aad) : gcm(sa.key, sa.nonce, aad);
+      if (seal) {
+        buf.set(cipher.encrypt(buf.subarray(text, text + textLen)), text);
+        status[i] = AeadStatus.Ok;
+      } else {
+        try {
+          buf.set(cipher.decrypt(buf.subarray(text, text + textLen + ESP_ICV_BYTES)), text);
+          status[i] = AeadStatus.Ok;
+        } catch {
+          status[i] = AeadStatus.AuthFailed;
+        }
+      }
+    }
+  }
+}
