@@ -65,6 +65,13 @@ export interface AeadBackend {
   sealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
   /** Opens `count` packets in place: verifies the ICV (constant time) and decrypts the text. */
   openBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
+  /**
+   * One-shot AEAD with any AAD and a 12-byte nonce, for IKEv2 SK payloads (RFC 5282) and
+   * known-answer tests; it allocates, so it is not for the data plane. Returns text || ICV.
+   */
+  sealOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** One-shot open; returns the plaintext, or null when the ICV does not verify. */
+  openOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
 }
 
 /** Thrown for misuse of the backend API (never for per-packet failures, which go to status). */

@@ -3,7 +3,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import {
   AEAD_KEY_BYTES, AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES,
-  checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions,
+  AeadError, checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions,
 } from './aead.js';
 
 interface NobleSa {
@@ -57,6 +57,18 @@ export class NobleAeadBackend implements AeadBackend {
     this.run(buf, ops, count, status, false);
   }
 
+  sealOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return oneShot(alg, key, nonce, aad).encrypt(plaintext);
+  }
+
+  openOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+    try {
+      return oneShot(alg, key, nonce, aad).decrypt(sealed);
+    } catch {
+      return null;
+    }
+  }
+
   private run(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array, seal: boolean): void {
     for (let i = 0; i < count; i++) {
       const o = i * AEAD_OP_STRIDE;
@@ -78,7 +90,7 @@ export class NobleAeadBackend implements AeadBackend {
         aad = sa.aad8;
         aad.set(buf.subarray(esp, esp + 8), 0);
       }
-      const cipher = sa.alg === 'chacha20-poly1305' ? chacha20poly1305(sa.key, sa.nonce, aad) : gcm(sa.key, sa.nonce, aad);
+      const cipher = cipherFor(sa.alg, sa.key, sa.nonce, aad);
       if (seal) {
         buf.set(cipher.encrypt(buf.subarray(text, text + textLen)), text);
         status[i] = AeadStatus.Ok;
@@ -92,4 +104,14 @@ export class NobleAeadBackend implements AeadBackend {
       }
     }
   }
+}
+
+function cipherFor(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) {
+  return alg === 'chacha20-poly1305' ? chacha20poly1305(key, nonce, aad) : gcm(key, nonce, aad);
+}
+
+function oneShot(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) {
+  if (AEAD_KEY_BYTES[alg] !== key.length) throw new AeadError(`${alg} needs a ${AEAD_KEY_BYTES[alg]}-byte key, got ${key.length}`);
+  if (nonce.length !== 12) throw new AeadError(`${alg} needs a 12-byte nonce, got ${nonce.length}`);
+  return cipherFor(alg, key, nonce, aad);
 }
