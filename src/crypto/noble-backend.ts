@@ -19,34 +19,46 @@ interface NobleSa {
 export class NobleAeadBackend implements AeadBackend {
   readonly name = 'noble' as const;
   private readonly sas: (NobleSa | undefined)[] = [];
-  private readonly freeHandles: number[] = [];
+  /** Generation per slot: a handle is generation << 16 | slot, so stale handles fail (like native). */
+  private readonly generations: number[] = [];
+  private readonly freeSlots: number[] = [];
 
   createSa(alg: AeadAlgorithm, keyAndSalt: Uint8Array, options: SaOptions): number {
     checkKeyMaterial(alg, keyAndSalt);
     const k = AEAD_KEY_BYTES[alg];
     const sa: NobleSa = {
       alg,
-      key: keyAndSalt.slice(0, k),
-      salt: keyAndSalt.slice(k),
+      // Copies: slice() on a Node Buffer would share the caller's memory.
+      key: new Uint8Array(keyAndSalt.subarray(0, k)),
+      salt: new Uint8Array(keyAndSalt.subarray(k)),
       esn: options.esn,
       nonce: new Uint8Array(12),
       aad8: new Uint8Array(8),
       aad12: new Uint8Array(12),
     };
     sa.nonce.set(sa.salt, 0);
-    const handle = this.freeHandles.pop() ?? this.sas.length;
-    this.sas[handle] = sa;
-    return handle;
+    const slot = this.freeSlots.shift() ?? this.sas.length;
+    if (slot > 0xffff) throw new AeadError('too many SAs: at most 65536 may exist at once');
+    const generation = ((this.generations[slot] ?? 0) % 0x7fff) + 1;
+    this.generations[slot] = generation;
+    this.sas[slot] = sa;
+    return (generation << 16) | slot;
   }
 
   freeSa(handle: number): void {
-    const sa = this.sas[handle];
+    const sa = this.lookup(handle);
     if (!sa) return;
     sa.key.fill(0);
     sa.salt.fill(0);
     sa.nonce.fill(0);
-    this.sas[handle] = undefined;
-    this.freeHandles.push(handle);
+    const slot = handle & 0xffff;
+    this.sas[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  private lookup(handle: number): NobleSa | undefined {
+    const slot = handle & 0xffff;
+    return this.generations[slot] === handle >>> 16 ? this.sas[slot] : undefined;
   }
 
   sealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
@@ -72,7 +84,7 @@ export class NobleAeadBackend implements AeadBackend {
   private run(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array, seal: boolean): void {
     for (let i = 0; i < count; i++) {
       const o = i * AEAD_OP_STRIDE;
-      const sa = this.sas[ops[o + AeadOp.Handle]];
+      const sa = this.lookup(ops[o + AeadOp.Handle]);
       if (!sa) { status[i] = AeadStatus.BadHandle; continue; }
       const esp = ops[o + AeadOp.EspOffset];
       const textLen = ops[o + AeadOp.TextLength];

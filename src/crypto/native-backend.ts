@@ -1,0 +1,164 @@
+/**
+ * AEAD backend on the native addon (OpenSSL EVP inside the node binary): one N-API call seals or
+ * opens a whole batch in place. Keys go into native SA contexts and never come back to JS.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AEAD_ALGORITHMS, AeadError, checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions } from './aead.js';
+
+/** The addon's exports used by the crypto layer (other layers extend this interface). */
+export interface NativeAddon {
+  aeadCreateSa(alg: number, keyAndSalt: Uint8Array, esn: boolean): number;
+  aeadFreeSa(handle: number): void;
+  aeadSealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
+  aeadOpenBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
+  aeadSealOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  aeadOpenOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  /** Seals `packets` ESP packets in a C loop without crossing N-API; returns elapsed nanoseconds. */
+  aeadBenchBare(alg: number, payloadSize: number, packets: number): number;
+}
+
+/** Algorithm ids understood by native/src/aead.c. */
+const NATIVE_ALG_ID: Record<AeadAlgorithm, number> = {
+  'aes-gcm-16-128': 0,
+  'aes-gcm-16-256': 1,
+  'chacha20-poly1305': 2,
+};
+
+/** Where node-gyp puts the addon, relative to the package root. */
+export const NATIVE_ADDON_PATH = 'native/build/Release/redblack.node';
+
+type LoadResult = { addon: NativeAddon; problem: null } | { addon: null; problem: string };
+let loaded: LoadResult | undefined;
+
+/** Walks up from this module (src/crypto or dist/src/crypto) to the folder holding the built addon. */
+function findAddonFile(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, NATIVE_ADDON_PATH);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function load(): LoadResult {
+  if (loaded) return loaded;
+  const file = findAddonFile();
+  if (file === null) {
+    loaded = { addon: null, problem: `native addon not built (${NATIVE_ADDON_PATH} is missing): run npm install` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
+    if (typeof addon.aeadSealBatch !== 'function') {
+      loaded = { addon: null, problem: `native addon ${file} has no AEAD functions: rebuild it with npm install` };
+    } else {
+      loaded = { addon: addon as NativeAddon, problem: null };
+    }
+  } catch (e) {
+    loaded = { addon: null, problem: `native addon ${file} failed to load (${(e as Error).message}): rebuild it with npm install` };
+  }
+  return loaded;
+}
+
+/** The addon's exports, or null when it is not built or does not load (see nativeAddonProblem). */
+export function loadNativeAddon(): NativeAddon | null {
+  return load().addon;
+}
+
+/** Why loadNativeAddon returns null, or null when the addon loaded. */
+export function nativeAddonProblem(): string | null {
+  return load().problem;
+}
+
+/** Native errors are misuse of the API: surface them as AeadError (their messages carry no key bytes). */
+function asAeadError(e: unknown): AeadError {
+  return e instanceof AeadError ? e : new AeadError((e as Error).message);
+}
+
+function requireAddon(): NativeAddon {
+  const addon = loadNativeAddon();
+  if (addon === null) throw new AeadError(nativeAddonProblem() ?? 'native addon unavailable');
+  return addon;
+}
+
+export class NativeAeadBackend implements AeadBackend {
+  readonly name = 'native' as const;
+  private readonly addon: NativeAddon;
+
+  /** Throws AeadError when the addon is not built or does not load. */
+  constructor(addon: NativeAddon = requireAddon()) {
+    this.addon = addon;
+  }
+
+  createSa(alg: AeadAlgorithm, keyAndSalt: Uint8Array, options: SaOptions): number {
+    checkKeyMaterial(alg, keyAndSalt);
+    try {
+      return this.addon.aeadCreateSa(NATIVE_ALG_ID[alg], keyAndSalt, options.esn);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  freeSa(handle: number): void {
+    try {
+      this.addon.aeadFreeSa(handle);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  sealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
+    try {
+      this.addon.aeadSealBatch(buf, ops, count, status);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  openBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
+    try {
+      this.addon.aeadOpenBatch(buf, ops, count, status);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  sealOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    try {
+      return this.addon.aeadSealOne(algorithmId(alg), key, nonce, aad, plaintext);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  openOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+    try {
+      return this.addon.aeadOpenOne(algorithmId(alg), key, nonce, aad, sealed);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+}
+
+function algorithmId(alg: AeadAlgorithm): number {
+  const id = NATIVE_ALG_ID[alg];
+  if (id === undefined) throw new AeadError(`unknown AEAD algorithm "${String(alg)}": use one of ${AEAD_ALGORITHMS.join(', ')}`);
+  return id;
+}
+
+/**
+ * The benchmark ceiling: seals `packets` ESP packets of `payloadSize` text bytes entirely in C
+ * with the same per-packet work as sealBatch. Returns elapsed nanoseconds.
+ */
+export function benchBare(alg: AeadAlgorithm, payloadSize: number, packets: number): number {
+  try {
+    return requireAddon().aeadBenchBare(algorithmId(alg), payloadSize, packets);
+  } catch (e) {
+    throw asAeadError(e);
+  }
+}

@@ -1,0 +1,731 @@
+/**
+ * The data plane: one batch of frames from one port goes through
+ *   classify -> policy -> transform (6in4, ESP seal or open) -> L2 rewrite -> transmit lists,
+ * in place inside the frame slots, with no allocation per packet (VPP-style vectors).
+ *
+ * Every packet that leaves black is checked against the SPD at the header it leaves with
+ * (RFC 4301 §5.1): IPv6 from red is first looked up on its own header (a tunnel-mode PROTECT
+ * entry, RFC 4891 App. A), otherwise routed into a peer's 6in4 tunnel and looked up again as
+ * the IPv4 protocol-41 packet (RFC 4891 §5.1). No match means DISCARD (fail closed).
+ */
+import type { SecurityAssociationDatabase } from '../ipsec/sad.js';
+import type { SecurityAssociation } from '../ipsec/security-association.js';
+import { EspStatus, espDropReason, type EspPackets } from '../ipsec/esp.js';
+import { EspEncryptor } from '../ipsec/esp-outbound.js';
+import { EspDecryptor } from '../ipsec/esp-inbound.js';
+import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/packet-selectors.js';
+import { SelectorTable } from '../policy/selectors.js';
+import { InboundSelectorCheck, NO_MATCH, SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
+import { readU16, readU32 } from '../wire/bytes.js';
+import { ESP_IN_UDP_PORT } from '../wire/esp.js';
+import { ETHERNET_HEADER_BYTES, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeader } from '../wire/ethernet.js';
+import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4 } from '../wire/ipv4.js';
+import { IPV6_HEADER_BYTES, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
+import { EtherType, IpProtocol } from '../wire/protocol.js';
+import { WireStatus } from '../wire/status.js';
+import { UDP_DST_PORT } from '../wire/udp.js';
+import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS } from '../tunnel/six-in-four.js';
+import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { DropCounters, DropReason } from './drop-reason.js';
+import type { FrameSlots } from './frame-slots.js';
+import type { LinkServices } from './link-services.js';
+import type { DataplaneSettings } from './settings.js';
+
+export const Port = Object.freeze({ Red: 0, Black: 1 });
+export type Port = (typeof Port)[keyof typeof Port];
+
+/** What happens to a slot after classification. */
+const Verdict = Object.freeze({
+  Drop: 0,
+  /** Leave as received (bridged frame): send unchanged. */
+  BridgeToRed: 1,
+  BridgeToBlack: 2,
+  /** Seal with ESP, then send to black. */
+  Seal: 3,
+  /** Open ESP, then decide again. */
+  Open: 4,
+  /** Forward an IP packet (start/length = L3) to red or black after an L2 rewrite. */
+  ForwardToRed: 5,
+  ForwardToBlack: 6,
+  /** The link layer handled it (answered, learned, or keeps it); nothing to send from this slot. */
+  Consumed: 7,
+});
+
+/** How the L2 header of a forwarded packet is built. */
+const L2Mode = Object.freeze({
+  /** Reuse the received frame's MACs and VLAN tag (transparent role). */
+  Preserve: 0,
+  /** Our MAC as source, the resolved neighbor as destination (gateway role). */
+  Route: 1,
+});
+
+/** Pipeline counters besides drops (all plain numbers, read by status()). */
+export class PipelineCounters {
+  redFrames = 0;
+  blackFrames = 0;
+  /** Unicast frames for other stations on red that a promiscuous port sees (not drops). */
+  notForUs = 0;
+  bridgedToRed = 0;
+  bridgedToBlack = 0;
+  sealed = 0;
+  opened = 0;
+  /** Frames handled by ARP / ND / ICMP on the appliance itself. */
+  local = 0;
+  toRed = 0;
+  toBlack = 0;
+  /** Forwarded frames waiting for ARP/ND resolution. */
+  held = 0;
+  /** NAT-T keepalives (RFC 3948 §2.3) consumed. */
+  keepalives = 0;
+  /** Path MTU reductions from ICMP Fragmentation Needed (RFC 1191). */
+  pmtuUpdates = 0;
+}
+
+/** Transmit list of one port: slot indexes to send, in order. */
+export class TransmitList {
+  readonly slots: Uint16Array;
+  count = 0;
+  constructor(capacity: number) {
+    this.slots = new Uint16Array(capacity);
+  }
+}
+
+export interface PipelineParts {
+  readonly settings: DataplaneSettings;
+  readonly spd: SecurityPolicyDatabase;
+  readonly sad: SecurityAssociationDatabase;
+  readonly link: LinkServices;
+  /** Capacity: the largest batch (FrameSlots.count). */
+  readonly batchCapacity: number;
+}
+
+export class Pipeline {
+  readonly drops = new DropCounters();
+  readonly counters = new PipelineCounters();
+  readonly txRed: TransmitList;
+  readonly txBlack: TransmitList;
+  /** Current path MTU toward each peer (index as settings.peers), lowered by ICMP (RFC 1191). */
+  readonly peerPathMtu: Float64Array;
+
+  private readonly settings: DataplaneSettings;
+  private readonly spd: SecurityPolicyDatabase;
+  private readonly sad: SecurityAssociationDatabase;
+  private readonly link: LinkServices;
+  private readonly encryptor: EspEncryptor;
+  private readonly decryptor: EspDecryptor;
+  private readonly peerTable: SelectorTable;
+  /** SelectorTable row -> peer index. */
+  private readonly peerOfRow: Int32Array;
+
+  // Per-slot state of the batch in flight.
+  private readonly verdict: Uint8Array;
+  private readonly l2Mode: Uint8Array;
+  private readonly l2Dst: Float64Array;
+  private readonly l2Src: Float64Array;
+  private readonly l2Vlan: Int32Array;
+  /** Routed to black: the IPv4 next hop; routed to red: unused (the inner destination is read). */
+  private readonly nextHop: Float64Array;
+  private readonly sealSa: (SecurityAssociation | null)[];
+  private readonly status: Uint8Array;
+
+  // Scratch objects, reused for every packet.
+  private readonly eth = new EthernetHeader();
+  private readonly v4 = new Ipv4Header();
+  private readonly v6 = new Ipv6Header();
+  private readonly sel = new PacketSelectors();
+  private readonly extractor = new PacketSelectorExtractor();
+  private readonly sixInFour = new SixInFourEncapsulator();
+  private readonly inner = new SixInFourInner();
+  private slots!: FrameSlots;
+  private packets!: EspPackets;
+
+  constructor(parts: PipelineParts) {
+    const n = parts.batchCapacity;
+    this.settings = parts.settings;
+    this.spd = parts.spd;
+    this.sad = parts.sad;
+    this.link = parts.link;
+    this.encryptor = new EspEncryptor(parts.sad, n);
+    this.decryptor = new EspDecryptor(parts.sad, n);
+    this.txRed = new TransmitList(n);
+    this.txBlack = new TransmitList(n);
+    this.verdict = new Uint8Array(n);
+    this.l2Mode = new Uint8Array(n);
+    this.l2Dst = new Float64Array(n);
+    this.l2Src = new Float64Array(n);
+    this.l2Vlan = new Int32Array(n);
+    this.nextHop = new Float64Array(n);
+    this.sealSa = new Array<SecurityAssociation | null>(n).fill(null);
+    this.status = new Uint8Array(n);
+    const rows = parts.settings.peers.flatMap((p, peer) => p.prefixes.map((sel) => ({ sel, peer })));
+    this.peerTable = new SelectorTable(rows.map((r) => r.sel));
+    this.peerOfRow = Int32Array.from(rows.map((r) => r.peer));
+    this.peerPathMtu = new Float64Array(parts.settings.peers.length).fill(parts.settings.blackMtu);
+  }
+
+  /**
+   * Processes frames in slots [0, count) received on `from`. Afterwards txRed/txBlack list the
+   * slots to transmit (start/length describe whole frames). `now`: monotonic milliseconds.
+   */
+  processBatch(from: Port, slots: FrameSlots, count: number, now: number): void {
+    this.slots = slots;
+    this.packets = { bytes: slots.bytes, start: slots.start, length: slots.length, status: this.status };
+    this.txRed.count = 0;
+    this.txBlack.count = 0;
+    if (from === Port.Red) this.counters.redFrames += count;
+    else this.counters.blackFrames += count;
+
+    for (let i = 0; i < count; i++) {
+      this.sealSa[i] = null;
+      this.verdict[i] = from === Port.Red ? this.classifyRed(i, now) : this.classifyBlack(i, now);
+    }
+    this.sealStage(count, now);
+    this.openStage(count, now);
+    this.transmitStage(count, now);
+  }
+
+  // ---- classify: frames from red -------------------------------------------------------------
+
+  private classifyRed(i: number, now: number): number {
+    const bytes = this.slots.bytes;
+    const s = this.slots.start[i];
+    const n = this.slots.length[i];
+    if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    this.saveL2(i);
+    const gw = this.settings.gateway;
+    switch (this.eth.etherType) {
+      case EtherType.Arp:
+        return this.settings.bridge ? Verdict.BridgeToBlack : this.drop(DropReason.Unsupported);
+      case EtherType.Ipv6:
+        if (gw === null) return this.bridgedIp(i, Direction.Outbound, now);
+        return this.routeRedIpv6(i, now);
+      case EtherType.Ipv4:
+        return this.bridgedIp(i, Direction.Outbound, now);
+      default:
+        return this.drop(DropReason.Unsupported);
+    }
+  }
+
+  /** Gateway role: IPv6 from the red LAN. The appliance is its router (RFC 4213 §3). */
+  private routeRedIpv6(i: number, now: number): number {
+    const bytes = this.slots.bytes;
+    const frame = this.slots.start[i];
+    const l3 = this.eth.l3Offset;
+    const dstMac = this.l2Dst[i];
+    const forUs = dstMac === this.link.redMac;
+    const group = (bytes[frame] & 1) !== 0;
+    if (!forUs && !group) {
+      this.counters.notForUs++;
+      return Verdict.Consumed;
+    }
+    if (parseIpv6(bytes, l3, this.slots.length[i] - (l3 - frame), this.v6) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (group || this.link.ownsRedAddress(bytes, this.v6.dstOffset)) {
+      if (this.link.receiveRed(bytes, frame, this.slots.length[i], now)) {
+        this.counters.local++;
+        return Verdict.Consumed;
+      }
+      // Multicast we do not serve (MLD, mDNS, ...) and unicast to us we do not answer.
+      return group ? this.consumeSilently() : this.drop(DropReason.Unsupported);
+    }
+    const length = IPV6_HEADER_BYTES + this.v6.payloadLength;
+    this.setL3(i, l3, length);
+    // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
+    if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
+      this.link.hopLimitExceeded(bytes, l3, length, now);
+      return this.drop(DropReason.TtlExceeded);
+    }
+    if (this.extractor.extract(bytes, l3, length, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+
+    // Tunnel-mode policy on the IPv6 header itself (RFC 4891 App. A).
+    const index = this.spd.lookup(this.sel);
+    const action = this.spd.actionOf(index);
+    if (index !== NO_MATCH && action === SpdAction.Discard) return this.drop(DropReason.Discard);
+    if (action === SpdAction.Protect) {
+      const protect = this.spd.entries[index].protect;
+      if (protect !== null && protect.mode === 'tunnel') return this.sealOrDrop(i, index, length, now);
+    }
+
+    // Otherwise route into the 6in4 tunnel of the peer that owns the destination (RFC 4891 §5.1).
+    const row = this.peerTable.firstMatch(this.sel);
+    if (row < 0) return this.drop(DropReason.NoRoute);
+    const peer = this.peerOfRow[row];
+    const gw = this.settings.gateway!;
+    const outer = this.sixInFour.encapsulate(bytes, l3, length, { local: gw.tep, remote: this.settings.peers[peer].tep, ttl: this.settings.tunnelTtl });
+    this.setL3(i, outer, length + SIX_IN_FOUR_OVERHEAD);
+    if (this.extractor.extract(bytes, outer, length + SIX_IN_FOUR_OVERHEAD, Direction.Outbound, this.sel) !== WireStatus.Ok) {
+      return this.drop(DropReason.Malformed);
+    }
+    const outerIndex = this.spd.lookup(this.sel);
+    switch (this.spd.actionOf(outerIndex)) {
+      case SpdAction.Protect:
+        return this.sealOrDrop(i, outerIndex, length + SIX_IN_FOUR_OVERHEAD, now);
+      case SpdAction.Bypass: {
+        // Clear 6in4, as the operator's policy allows.
+        if (length + SIX_IN_FOUR_OVERHEAD > this.peerPathMtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.peerPathMtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
+        this.routeToBlack(i, this.settings.peers[peer].tep);
+        return Verdict.ForwardToBlack;
+      }
+      default:
+        return this.drop(outerIndex === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
+    }
+  }
+
+  /**
+   * An IP packet crossing the appliance as a bridge (IPv4 in both roles, everything in the
+   * transparent role): BYPASS bridges it untouched, PROTECT seals it, anything else drops.
+   */
+  private bridgedIp(i: number, direction: Direction, now: number): number {
+    const bytes = this.slots.bytes;
+    const frame = this.slots.start[i];
+    const l3 = this.eth.l3Offset;
+    const avail = this.slots.length[i] - (l3 - frame);
+    if (this.extractor.extract(bytes, l3, avail, direction, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    const index = this.spd.lookup(this.sel);
+    switch (this.spd.actionOf(index)) {
+      case SpdAction.Bypass:
+        if (!this.settings.bridge) return this.drop(DropReason.Unsupported);
+        if (direction === Direction.Outbound) {
+          this.counters.bridgedToBlack++;
+          return Verdict.BridgeToBlack;
+        }
+        this.counters.bridgedToRed++;
+        return Verdict.BridgeToRed;
+      case SpdAction.Protect: {
+        // Inbound clear traffic that policy says must be protected (RFC 4301 §5.2).
+        if (direction === Direction.Inbound) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
+        const length = this.ipLength(bytes, l3, avail);
+        if (length < 0) return this.drop(DropReason.Malformed);
+        this.setL3(i, l3, length);
+        return this.sealOrDrop(i, index, length, now);
+      }
+      default:
+        return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
+    }
+  }
+
+  /**
+   * Finds the outbound SA of PROTECT entry `index`, checks the result fits the path (else an
+   * ICMP error to the sender, RFC 4301 §8, RFC 3884 appendix: never clear an inner DF), and
+   * marks the slot for sealing. start/length are the packet ESP will protect.
+   */
+  private sealOrDrop(i: number, index: number, length: number, now: number): number {
+    const entry = this.spd.entries[index];
+    const sa = this.sad.lookupOutbound(entry.id);
+    if (sa === null) return this.drop(DropReason.NoSa);
+    const bytes = this.slots.bytes;
+    const start = this.slots.start[i];
+    const tunnel = sa.mode === 'tunnel';
+    const outerHeader = tunnel ? (sa.outerIpv6 ? IPV6_HEADER_BYTES : IPV4_MIN_HEADER_BYTES) : this.ipHeaderLength(bytes, start);
+    const payload = tunnel ? length : length - outerHeader;
+    const peer = this.peerOfSa(sa);
+    const pathMtu = peer >= 0 ? this.peerPathMtu[peer] : this.settings.blackMtu;
+    if (espWireLength(payload, outerHeader, sa.udpEncapsulated) > pathMtu) {
+      const room = largestEspPayload(pathMtu, outerHeader, sa.udpEncapsulated);
+      const fits = tunnel ? room : room + outerHeader;
+      return this.tooBig(i, fits, now);
+    }
+    this.sealSa[i] = sa;
+    if (this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6))) {
+      this.routeToBlack(i, readU32(sa.destination, 0));
+    } else {
+      this.l2Mode[i] = L2Mode.Preserve;
+    }
+    return Verdict.Seal;
+  }
+
+  /** The packet at start/length does not fit `mtu` bytes: ICMP back to its source, then drop. */
+  private tooBig(i: number, mtu: number, now: number): number {
+    const bytes = this.slots.bytes;
+    let s = this.slots.start[i];
+    let n = this.slots.length[i];
+    // A 6in4 packet we built: the sender is the IPv6 host inside, and the MTU is for the inner packet.
+    if (this.settings.gateway !== null && bytes[s] >>> 4 === 4 && bytes[s + 9] === IpProtocol.Ipv6 && readU32(bytes, s + 12) === this.settings.gateway.tep) {
+      s += SIX_IN_FOUR_OVERHEAD;
+      n -= SIX_IN_FOUR_OVERHEAD;
+      mtu -= SIX_IN_FOUR_OVERHEAD;
+    }
+    if (bytes[s] >>> 4 === 6) return this.tooBigIpv6(i, s, n, mtu, now);
+    // IPv4 (RFC 1191 §4): DF set -> Fragmentation Needed; DF clear -> we do not fragment after
+    // ESP and must not clear DF either (RFC 3884 appendix), so it is dropped.
+    if ((readU16(bytes, s + 6) & 0x4000) === 0) return this.drop(DropReason.Mtu);
+    this.link.fragmentationNeeded(bytes, this.frameStartOf(i), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), true, now);
+    return this.drop(DropReason.DontFragment);
+  }
+
+  private tooBigIpv6(i: number, ipv6Start: number, ipv6Length: number, mtu: number, now: number): number {
+    // RFC 8200 §5: never announce less than 1280; below that the tunnel must fragment (unsupported).
+    this.link.packetTooBig(this.slots.bytes, ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
+    return this.drop(DropReason.Mtu);
+  }
+
+  // ---- classify: frames from black -----------------------------------------------------------
+
+  private classifyBlack(i: number, now: number): number {
+    const bytes = this.slots.bytes;
+    const s = this.slots.start[i];
+    const n = this.slots.length[i];
+    if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    this.saveL2(i);
+    const gw = this.settings.gateway;
+    switch (this.eth.etherType) {
+      case EtherType.Arp:
+        if (gw !== null && this.link.receiveBlack(bytes, s, n, now)) {
+          this.counters.local++;
+          return Verdict.Consumed;
+        }
+        return this.settings.bridge ? Verdict.BridgeToRed : this.drop(DropReason.Unsupported);
+      case EtherType.Ipv4:
+        return this.blackIpv4(i, now);
+      case EtherType.Ipv6:
+        // IPv6 has no business on the IPv4 black side unless policy bridges it.
+        return this.bridgedIp(i, Direction.Inbound, now);
+      default:
+        return this.drop(DropReason.Unsupported);
+    }
+  }
+
+  private blackIpv4(i: number, now: number): number {
+    const bytes = this.slots.bytes;
+    const frame = this.slots.start[i];
+    const l3 = this.eth.l3Offset;
+    const avail = this.slots.length[i] - (l3 - frame);
+    if (parseIpv4(bytes, l3, avail, this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    const h = this.v4;
+    const gw = this.settings.gateway;
+    const toUs = gw !== null && h.dst === gw.tep;
+    const esp = h.protocol === IpProtocol.Esp || (h.protocol === IpProtocol.Udp && this.udpDstPort(h) === ESP_IN_UDP_PORT);
+    if (esp) {
+      this.setL3(i, l3, h.totalLength);
+      // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
+      if (toUs || this.decryptorKnows(bytes, l3)) return Verdict.Open;
+      this.setL3Frame(i, frame, this.slots.length[i]);
+    }
+    if (!toUs) return this.bridgedIp(i, Direction.Inbound, now);
+
+    // Addressed to our tunnel endpoint.
+    switch (h.protocol) {
+      case IpProtocol.Ipv6: {
+        // Clear 6in4 to us: only where policy bypasses it (RFC 4891 §5.1 requires ESP otherwise).
+        if (this.extractor.extract(bytes, l3, avail, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+        const index = this.spd.lookup(this.sel);
+        const action = this.spd.actionOf(index);
+        if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
+        if (action !== SpdAction.Bypass) return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
+        this.setL3(i, l3, h.totalLength);
+        return this.deliverSixInFour(i, now);
+      }
+      case IpProtocol.Udp:
+        return this.drop(DropReason.IkeUnavailable);
+      case IpProtocol.Icmpv4:
+        if (this.pathMtuReport(l3, h)) return this.consumeSilently();
+        if (this.link.receiveBlack(bytes, frame, this.slots.length[i], now)) {
+          this.counters.local++;
+          return Verdict.Consumed;
+        }
+        return this.drop(DropReason.Unsupported);
+      default:
+        return this.drop(DropReason.Unsupported);
+    }
+  }
+
+  /** ICMPv4 Fragmentation Needed quoting a packet we sent to a peer: lower that peer's path MTU (RFC 1191 §6.2). */
+  private pathMtuReport(l3: number, h: Ipv4Header): boolean {
+    const bytes = this.slots.bytes;
+    const icmp = h.payloadOffset;
+    if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
+    const quoted = icmp + 8;
+    if (bytes[quoted] >>> 4 !== 4 || readU32(bytes, quoted + 12) !== this.settings.gateway!.tep) return false;
+    const peerTep = readU32(bytes, quoted + 16);
+    const mtu = readU16(bytes, icmp + 6);
+    for (let p = 0; p < this.settings.peers.length; p++) {
+      if (this.settings.peers[p].tep !== peerTep) continue;
+      // Only ever lower it, and never below the IPv4 minimum (RFC 1191 §3).
+      if (mtu >= MIN_IPV4_PATH_MTU && mtu < this.peerPathMtu[p]) {
+        this.peerPathMtu[p] = mtu;
+        this.counters.pmtuUpdates++;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // ---- seal ----------------------------------------------------------------------------------
+
+  private sealStage(count: number, now: number): void {
+    let any = false;
+    for (let i = 0; i < count; i++) {
+      if (this.verdict[i] !== Verdict.Seal) continue;
+      if (!any) {
+        this.encryptor.begin(this.packets, now);
+        any = true;
+      }
+      const status = this.encryptor.prepare(this.sealSa[i]!, i, this.slots.base(i) + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES, this.slots.limit(i));
+      if (status !== EspStatus.Pending) this.verdict[i] = this.drop(this.espDrop(status));
+    }
+    if (!any) return;
+    this.encryptor.seal();
+    for (let i = 0; i < count; i++) {
+      if (this.verdict[i] !== Verdict.Seal) continue;
+      this.sealSa[i] = null;
+      if (this.status[i] !== EspStatus.Ok) {
+        this.verdict[i] = this.drop(this.espDrop(this.status[i]));
+        continue;
+      }
+      this.counters.sealed++;
+      this.verdict[i] = Verdict.ForwardToBlack;
+    }
+  }
+
+  // ---- open ----------------------------------------------------------------------------------
+
+  private openStage(count: number, now: number): void {
+    let any = false;
+    for (let i = 0; i < count; i++) {
+      if (this.verdict[i] !== Verdict.Open) continue;
+      if (!any) {
+        this.decryptor.begin(this.packets, now);
+        any = true;
+      }
+      const status = this.decryptor.prepare(i);
+      if (status === EspStatus.Pending) continue;
+      this.verdict[i] = this.notOpened(i, status);
+    }
+    if (!any) return;
+    this.decryptor.open();
+    for (let i = 0; i < count; i++) {
+      if (this.verdict[i] !== Verdict.Open) continue;
+      const status = this.status[i];
+      if (status !== EspStatus.Ok) {
+        this.verdict[i] = status === EspStatus.Dummy ? this.consumeSilently() : this.drop(this.espDrop(status));
+        continue;
+      }
+      this.counters.opened++;
+      this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!, now);
+    }
+  }
+
+  /** A packet ESP prepare refused before the AEAD call. */
+  private notOpened(i: number, status: EspStatus): number {
+    switch (status) {
+      case EspStatus.Keepalive:
+        this.counters.keepalives++;
+        return Verdict.Consumed;
+      case EspStatus.NotEsp:
+        // IKE on UDP 4500 behind the non-ESP marker (RFC 3948 §2.2).
+        return this.drop(DropReason.IkeUnavailable);
+      default:
+        return this.drop(this.espDrop(status));
+    }
+  }
+
+  /**
+   * RFC 4301 §5.2 step 4: the decrypted packet must match the SA's SPD entry. Then tunnel mode
+   * delivers the inner packet; transport mode over 6in4 is decapsulated (gateway role), and
+   * a router's own 6in4/IPIP packet goes on to it unchanged (transparent role, RFC 3884).
+   */
+  private afterOpen(i: number, sa: SecurityAssociation, now: number): number {
+    const bytes = this.slots.bytes;
+    const s = this.slots.start[i];
+    const n = this.slots.length[i];
+    if (this.extractor.extract(bytes, s, n, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (this.spd.verifyInbound(this.spd.indexOfId(sa.policyId), this.sel) !== InboundSelectorCheck.Ok) return this.drop(DropReason.SelectorMismatch);
+    const peer = this.peerOfSa(sa);
+    const version = bytes[s] >>> 4;
+    if (sa.mode === 'tunnel') {
+      if (version !== 6 || this.settings.gateway === null) return this.drop(DropReason.Unsupported);
+      if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+      return this.deliverIpv6ToRed(i, s, n, now);
+    }
+    const protocol = bytes[s + 9];
+    if (this.settings.gateway !== null && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i, now);
+    // Transparent role: check the tunnelled packet inside (RFC 3884), then pass the router's
+    // own tunnel packet on with the frame's original MACs.
+    if (protocol === IpProtocol.Ipv6 || protocol === IpProtocol.Ipv4) {
+      const hl = (bytes[s] & 0x0f) * 4;
+      if (this.extractor.extract(bytes, s + hl, n - hl, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+      if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+    }
+    this.l2Mode[i] = L2Mode.Preserve;
+    return Verdict.ForwardToRed;
+  }
+
+  /** start/length: a protocol-41 IPv4 packet addressed to our TEP. Decapsulate and route to red. */
+  private deliverSixInFour(i: number, now: number): number {
+    const bytes = this.slots.bytes;
+    const s = this.slots.start[i];
+    if (parseIpv4(bytes, s, this.slots.length[i], this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    const peer = this.peerByTep(this.v4.src);
+    if (peer < 0) return this.drop(DropReason.SpoofedTunnelSource);
+    const result = decapsulateSixInFour(bytes, s, this.v4, this.settings.peers[peer].tep, this.inner);
+    if (result !== TUNNEL_PASS) return this.drop(result);
+    const { start, length } = this.inner;
+    if (this.extractor.extract(bytes, start, length, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+    return this.deliverIpv6ToRed(i, start, length, now);
+  }
+
+  private deliverIpv6ToRed(i: number, start: number, length: number, now: number): number {
+    const bytes = this.slots.bytes;
+    this.setL3(i, start, length);
+    if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
+      this.link.hopLimitExceeded(bytes, start, length, now);
+      return this.drop(DropReason.TtlExceeded);
+    }
+    this.l2Mode[i] = L2Mode.Route;
+    return Verdict.ForwardToRed;
+  }
+
+  /** RFC 4213 §3.6 / RFC 3884: the inner source (sel.remote, inbound) must be behind `peer`. */
+  private innerSourceAllowed(peer: number): boolean {
+    if (peer < 0) return false;
+    const row = this.peerTable.firstMatch(this.sel);
+    return row >= 0 && this.peerOfRow[row] === peer;
+  }
+
+  // ---- L2 rewrite and transmit lists ---------------------------------------------------------
+
+  private transmitStage(count: number, now: number): void {
+    for (let i = 0; i < count; i++) {
+      switch (this.verdict[i]) {
+        case Verdict.BridgeToRed:
+          this.txRed.slots[this.txRed.count++] = i;
+          break;
+        case Verdict.BridgeToBlack:
+          this.txBlack.slots[this.txBlack.count++] = i;
+          break;
+        case Verdict.ForwardToRed:
+          if (this.writeL2(i, true, now)) {
+            this.counters.toRed++;
+            this.txRed.slots[this.txRed.count++] = i;
+          }
+          break;
+        case Verdict.ForwardToBlack:
+          if (this.writeL2(i, false, now)) {
+            this.counters.toBlack++;
+            this.txBlack.slots[this.txBlack.count++] = i;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Puts an Ethernet header in front of the IP packet at start[i]; false when held or dropped. */
+  private writeL2(i: number, toRed: boolean, now: number): boolean {
+    const bytes = this.slots.bytes;
+    const l3 = this.slots.start[i];
+    const etherType = bytes[l3] >>> 4 === 6 ? EtherType.Ipv6 : EtherType.Ipv4;
+    if (this.l2Mode[i] === L2Mode.Preserve) {
+      const vlan = this.l2Vlan[i];
+      const frame = l3 - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
+      writeEthernetHeader(bytes, frame, this.l2Dst[i], this.l2Src[i], vlan, etherType);
+      this.setL3Frame(i, frame, this.slots.length[i] + (l3 - frame));
+      return true;
+    }
+    const frame = l3 - ETHERNET_HEADER_BYTES;
+    const length = this.slots.length[i] + ETHERNET_HEADER_BYTES;
+    if (toRed) {
+      // The inner destination of an IPv6 packet is at l3 + 24.
+      const mac = this.link.redNeighbor(bytes, l3 + 24, now);
+      writeEthernetHeader(bytes, frame, mac < 0 ? 0 : mac, this.link.redMac, NO_VLAN, etherType);
+      this.setL3Frame(i, frame, length);
+      if (mac >= 0) return true;
+      return this.hold(this.link.holdForRed(bytes, frame, length, bytes, l3 + 24, now));
+    }
+    const hop = this.nextHop[i];
+    const mac = this.link.blackNeighbor(hop, now);
+    writeEthernetHeader(bytes, frame, mac < 0 ? 0 : mac, this.link.blackMac, NO_VLAN, etherType);
+    this.setL3Frame(i, frame, length);
+    if (mac >= 0) return true;
+    return this.hold(this.link.holdForBlack(bytes, frame, length, hop, now));
+  }
+
+  private hold(kept: boolean): boolean {
+    if (kept) this.counters.held++;
+    else this.drops.add(DropReason.NeighborUnresolved);
+    return false;
+  }
+
+  // ---- small helpers -------------------------------------------------------------------------
+
+  private drop(reason: number): number {
+    this.drops.add(reason as DropReason);
+    return Verdict.Drop;
+  }
+
+  private consumeSilently(): number {
+    return Verdict.Consumed;
+  }
+
+  private espDrop(status: number): number {
+    const reason = espDropReason(status as EspStatus);
+    return reason < 0 ? DropReason.Malformed : reason;
+  }
+
+  private saveL2(i: number): void {
+    const bytes = this.slots.bytes;
+    const e = this.eth;
+    this.l2Dst[i] = readU16(bytes, e.dstOffset) * 0x1_0000_0000 + readU32(bytes, e.dstOffset + 2);
+    this.l2Src[i] = readU16(bytes, e.srcOffset) * 0x1_0000_0000 + readU32(bytes, e.srcOffset + 2);
+    // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
+    this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : -2;
+    this.l2Mode[i] = L2Mode.Preserve;
+  }
+
+  private setL3(i: number, start: number, length: number): void {
+    this.slots.start[i] = start;
+    this.slots.length[i] = length;
+  }
+
+  private setL3Frame(i: number, start: number, length: number): void {
+    this.slots.start[i] = start;
+    this.slots.length[i] = length;
+  }
+
+  private frameStartOf(i: number): number {
+    const vlan = this.l2Vlan[i];
+    return this.slots.start[i] - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
+  }
+
+  private routeToBlack(i: number, destination: number): void {
+    this.l2Mode[i] = L2Mode.Route;
+    this.nextHop[i] = this.settings.gateway?.nextHop ?? destination;
+  }
+
+  private ipLength(bytes: Uint8Array, l3: number, avail: number): number {
+    const version = bytes[l3] >>> 4;
+    if (version === 4) return parseIpv4(bytes, l3, avail, this.v4) === WireStatus.Ok ? this.v4.totalLength : -1;
+    if (version === 6) return parseIpv6(bytes, l3, avail, this.v6) === WireStatus.Ok ? IPV6_HEADER_BYTES + this.v6.payloadLength : -1;
+    return -1;
+  }
+
+  private ipHeaderLength(bytes: Uint8Array, l3: number): number {
+    return bytes[l3] >>> 4 === 4 ? (bytes[l3] & 0x0f) * 4 : IPV6_HEADER_BYTES;
+  }
+
+  private udpDstPort(h: Ipv4Header): number {
+    return h.payloadLength >= 8 ? readU16(this.slots.bytes, h.payloadOffset + UDP_DST_PORT) : -1;
+  }
+
+  /** Transparent role: does the SAD hold an inbound SA for this ESP packet's SPI and destination? */
+  private decryptorKnows(bytes: Uint8Array, l3: number): boolean {
+    const h = this.v4;
+    let esp = h.payloadOffset;
+    if (h.protocol === IpProtocol.Udp) esp += 8;
+    if (esp + 4 > l3 + h.totalLength) return false;
+    return this.sad.lookupInbound(readU32(bytes, esp), bytes, l3 + 16, 4) !== null;
+  }
+
+  private peerByTep(tep: number): number {
+    const peers = this.settings.peers;
+    for (let p = 0; p < peers.length; p++) if (peers[p].tep === tep) return p;
+    return -1;
+  }
+
+  /** The peer whose TEP is the SA's remote end (destination outbound, source inbound), or -1. */
+  private peerOfSa(sa: SecurityAssociation): number {
+    const remote = sa.direction === 'outbound' ? sa.destination : sa.source;
+    return remote.length === 4 ? this.peerByTep(readU32(remote, 0)) : -1;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * One NIC as a raw frame port: frames received land in FrameSlots at `slot * slotSize + headroom`, frames sent are
+ * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with a TPACKET_V3 receive ring and batched
+ * sendmmsg (native/src/frame_io.c).
+ *
+ * Behaviour worth knowing:
+ *  - The interface is put in promiscuous mode while the port is open, and GRO/LRO are switched off on it (they would
+ *    merge frames beyond the MTU). Frames that still do not fit a slot are dropped and counted as rxTruncated.
+ *  - VLAN tags the NIC stripped into metadata are put back into the frame.
+ *  - Frames this port sends are never received back by it.
+ *  - The ring hands frames over per block: at low rates a frame waits up to `ringTimeoutMs` before it is readable.
+ */
+import type { FrameSlots } from '../dataplane/frame-slots.js';
+import { FramePortError } from './frame-port-error.js';
+import {
+  NATIVE_COUNTER_NAMES, loadNativeFrameIo, type NativeFramePort, type NativeFramePortOptions, type NativeInterfaceInfo,
+} from './native-frame-io.js';
+
+export interface FramePortOptions {
+  /** Network namespace holding the interface: a name from `ip netns` or an absolute path. Default: ours. */
+  netns?: string;
+  /** Bytes per receive-ring block: a power of two from 4096 to 4 MiB (and a multiple of the page size). Default 128 KiB. */
+  ringBlockBytes?: number;
+  /** Blocks in the receive ring, 2 to 1024. Default 32 (4 MiB with the default block). */
+  ringBlocks?: number;
+  /** Longest a partly filled ring block waits before it is handed over, in ms (1 to 1000). Default 1. */
+  ringTimeoutMs?: number;
+  /**
+   * Busy polling: the readable callback is checked on every event-loop turn instead of waiting in epoll, so the loop
+   * never sleeps (one core spins). Off by default. SO_BUSY_POLL is not used: ring reads make no receive syscalls.
+   */
+  busyPoll?: boolean;
+}
+
+export type FramePortInfo = NativeInterfaceInfo;
+
+export type FramePortCounters = Record<(typeof NATIVE_COUNTER_NAMES)[number], number>;
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new FramePortError('INVALID_ARGUMENT', `option ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function checkOptions(o: NativeFramePortOptions): void {
+  if (o.netns !== undefined && (o.netns === '' || (o.netns.includes('/') && !o.netns.startsWith('/')))) {
+    throw new FramePortError('INVALID_ARGUMENT',
+      `option netns must be a namespace name without '/' or an absolute path, got '${o.netns}'`);
+  }
+  checkInteger('ringBlockBytes', o.ringBlockBytes, 4096, 1 << 22);
+  if ((o.ringBlockBytes & (o.ringBlockBytes - 1)) !== 0) {
+    throw new FramePortError('INVALID_ARGUMENT', `option ringBlockBytes must be a power of two, got ${o.ringBlockBytes}`);
+  }
+  checkInteger('ringBlocks', o.ringBlocks, 2, 1024);
+  checkInteger('ringTimeoutMs', o.ringTimeoutMs, 1, 1000);
+  if (typeof o.busyPoll !== 'boolean') {
+    throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
+  }
+}
+
+export class FramePort {
+  private readonly counterValues = new Float64Array(NATIVE_COUNTER_NAMES.length);
+  private isClosed = false;
+
+  private constructor(private readonly native: NativeFramePort, readonly ifname: string) {}
+
+  /** Opens the interface; throws FramePortError (INTERFACE_NOT_FOUND, PERMISSION_DENIED, ...). */
+  static open(ifname: string, options: FramePortOptions = {}): FramePort {
+    const o: NativeFramePortOptions = {
+      netns: options.netns,
+      ringBlockBytes: options.ringBlockBytes ?? 1 << 17,
+      ringBlocks: options.ringBlocks ?? 32,
+      ringTimeoutMs: options.ringTimeoutMs ?? 1,
+      busyPoll: options.busyPoll ?? false,
+    };
+    checkOptions(o);
+    const { NativeFramePort } = loadNativeFrameIo();
+    try {
+      return new FramePort(new NativeFramePort(ifname, o), ifname);
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /**
+   * Moves up to `maxFrames` received frames into slots firstSlot, firstSlot+1, ... and sets their start/length.
+   * Returns how many; 0 when nothing is waiting.
+   */
+  receive(slots: FrameSlots, firstSlot: number, maxFrames: number): number {
+    try {
+      return this.native.receive(slots.bytes, slots.start, slots.length, slots.slotSize, slots.headroom, firstSlot,
+        maxFrames);
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /**
+   * Sends the frames of slots slotList[0..count) (each at slots.start[i], slots.length[i]) in order, in batches of
+   * one syscall per 256 frames. Returns how many were sent; the others are counted in txErrors.
+   */
+  send(slots: FrameSlots, slotList: Uint16Array | Int32Array, count: number): number {
+    try {
+      return this.native.send(slots.bytes, slots.start, slots.length, slotList, count);
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /** `cb` runs when frames are waiting; it should call receive() until it returns 0. null stops it. */
+  onReadable(cb: (() => void) | null): void {
+    try {
+      this.native.onReadable(cb);
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /** `cb(up)` runs on each link transition (up = administratively up and carrier present). null stops it. */
+  onLink(cb: ((up: boolean) => void) | null): void {
+    try {
+      this.native.onLink(cb);
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /** The interface as the kernel reports it now. */
+  get info(): FramePortInfo {
+    try {
+      return this.native.info();
+    } catch (err) {
+      throw FramePortError.fromNative(err);
+    }
+  }
+
+  /** Counters since open (final values after close). Pass `into` to reuse an object. */
+  counters(into: FramePortCounters = {} as FramePortCounters): FramePortCounters {
+    this.native.counters(this.counterValues);
+    for (let i = 0; i < NATIVE_COUNTER_NAMES.length; i++) into[NATIVE_COUNTER_NAMES[i]] = this.counterValues[i];
+    return into;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Stops the callbacks, leaves promiscuous mode and releases the socket and ring. Idempotent. */
+  close(): void {
+    this.isClosed = true;
+    this.native.close();
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Inbound ESP (RFC 4303 §3.4) in place inside frame slots, in phases so one AEAD call opens a
+ * whole batch:
+ *   begin(packets, now); prepare(i) for each packet; open().
+ * `prepare` parses the outer header (plain ESP or ESP-in-UDP on port 4500, RFC 3948), looks the
+ * SA up by SPI and destination (§3.4.2), runs the anti-replay check (§3.4.3) and fills one AEAD
+ * op. `open` runs the AEAD batch, then per packet: ICV result (§3.4.4), window update, trailer
+ * checks (§2.4), dummy packets (§2.6), and strips ESP: tunnel mode yields the inner packet (its
+ * own length drops TFC padding, §2.7; ECN per RFC 6040), transport mode restores the IP header.
+ * The caller then checks the inner packet against `saOf[i]`'s selectors (RFC 4301 §5.2 step 4).
+ *
+ * Not handled (status Unsupported): transport mode over IPv6 when a header that RFC 4303
+ * §3.1.1 lets follow ESP (a Destination Options header without Home Address) precedes it.
+ * Transport mode over UDP does not fix inner TCP/UDP checksums for NAT (RFC 3948 §3.1.2).
+ */
+import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
+import { readU32, writeU16 } from '../wire/bytes.js';
+import { internetChecksum } from '../wire/checksum.js';
+import {
+  IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, Ipv4Header, isIpv4Fragment, parseIpv4,
+  readIpv4Ecn, writeIpv4Ecn,
+} from '../wire/ipv4.js';
+import {
+  IPV6_ADDRESS_BYTES, IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6,
+  readIpv6Ecn, walkIpv6Extensions, writeIpv6Ecn,
+} from '../wire/ipv6.js';
+import { IpProtocol } from '../wire/protocol.js';
+import { WireStatus } from '../wire/status.js';
+import { UdpHeader, parseUdp } from '../wire/udp.js';
+import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
+import { ESP_MIN_OVERHEAD, EspStatus, NAT_T_PORT, NO_ESP_PACKETS, espPayloadLength, type EspPackets } from './esp.js';
+import { SEQ_REJECTED } from './replay-window.js';
+import type { SecurityAssociationDatabase } from './sad.js';
+import { SaCounter, type SecurityAssociation } from './security-association.js';
+
+const TWO_32 = 0x1_0000_0000;
+const IPV4_ADDRESS_BYTES = 4;
+/** RFC 3948 §2.3: a NAT-keepalive is one byte, 0xFF. */
+const NAT_KEEPALIVE = 0xff;
+
+export class EspDecryptor {
+  readonly capacity: number;
+  /** The SA that prepared packet i in the current batch (null if none): for the selector check. */
+  readonly saOf: (SecurityAssociation | null)[];
+  private readonly ops: Int32Array;
+  private readonly aeadStatus: Uint8Array;
+  /** Per op: packet index, full sequence number, IP header start, end of the headers before ESP/UDP, and the byte naming ESP/UDP. */
+  private readonly opPacket: Int32Array;
+  private readonly opSeq: Float64Array;
+  private readonly opIpStart: Int32Array;
+  private readonly opHeadersEnd: Int32Array;
+  private readonly opNextHeaderByte: Int32Array;
+  private count = 0;
+  private packets: EspPackets = NO_ESP_PACKETS;
+  private now = 0;
+  private readonly v4 = new Ipv4Header();
+  private readonly v6 = new Ipv6Header();
+  private readonly walk = new Ipv6ExtensionWalk();
+  private readonly udp = new UdpHeader();
+  private readonly inner4 = new Ipv4Header();
+  private readonly inner6 = new Ipv6Header();
+
+  /** `capacity`: the most packets one batch may hold and the largest packet index + 1 (e.g. FrameSlots.count). */
+  constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
+    this.capacity = capacity;
+    this.saOf = new Array<SecurityAssociation | null>(capacity).fill(null);
+    this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
+    this.aeadStatus = new Uint8Array(capacity);
+    this.opPacket = new Int32Array(capacity);
+    this.opSeq = new Float64Array(capacity);
+    this.opIpStart = new Int32Array(capacity);
+    this.opHeadersEnd = new Int32Array(capacity);
+    this.opNextHeaderByte = new Int32Array(capacity);
+  }
+
+  /** Starts a batch over `packets`; `now` (ms, monotonic) is used for time lifetimes. */
+  begin(packets: EspPackets, now: number): void {
+    this.packets = packets;
+    this.now = now;
+    this.count = 0;
+  }
+
+  /**
+   * Checks packet i (the IP packet at start[i], length[i]) and queues it for opening (Pending).
+   * Any other status is final and leaves the packet untouched. Also written to status[i].
+   */
+  prepare(i: number): EspStatus {
+    this.saOf[i] = null;
+    const status = this.classify(i);
+    this.packets.status[i] = status;
+    return status;
+  }
+
+  /** Opens every queued packet in one AEAD call, finishes each, then delivers SA events. */
+  open(): void {
+    const { bytes, status } = this.packets;
+    if (this.count > 0) this.sad.backend.openBatch(bytes, this.ops, this.count, this.aeadStatus);
+    for (let k = 0; k < this.count; k++) {
+      const i = this.opPacket[k];
+      const result = this.finish(k, i, bytes);
+      if (result !== EspStatus.Ok) this.saOf[i] = null;
+      status[i] = result;
+    }
+    this.count = 0;
+    this.sad.deliverEvents();
+  }
+
+  private classify(i: number): EspStatus {
+    if (this.count >= this.capacity) return EspStatus.BatchFull;
+    const { bytes, start, length } = this.packets;
+    const s = start[i];
+    const n = length[i];
+    if (s < 0 || n < 1 || s + n > bytes.length) return EspStatus.Malformed;
+    let protocol: number;
+    let upper: number;
+    let end: number;
+    let dst: number;
+    let addressLength: number;
+    let nextHeaderByte: number;
+    const version = bytes[s] >>> 4;
+    if (version === 4) {
+      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      // RFC 4303 §3.4.1: reassembly happens before ESP processing, not here.
+      if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
+      protocol = this.v4.protocol;
+      upper = this.v4.payloadOffset;
+      end = s + this.v4.totalLength;
+      dst = s + IPV4_DST;
+      addressLength = IPV4_ADDRESS_BYTES;
+      nextHeaderByte = s + IPV4_PROTOCOL;
+    } else if (version === 6) {
+      if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
+      end = s + IPV6_HEADER_BYTES + this.v6.payloadLength;
+      if (walkIpv6Extensions(bytes, s, end - s, this.walk) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (this.walk.fragmentHeaderOffset !== -1) return EspStatus.Fragment;
+      protocol = this.walk.upperProtocol;
+      upper = this.walk.upperOffset;
+      dst = this.v6.dstOffset;
+      addressLength = IPV6_ADDRESS_BYTES;
+      // The byte naming ESP/UDP is known when every header before it is one that precedes ESP.
+      nextHeaderByte = this.walk.espInsertOffset === upper ? this.walk.espNextHeaderOffset : -1;
+    } else {
+      return EspStatus.Malformed;
+    }
+
+    let esp: number;
+    let udpEncapsulated = false;
+    if (protocol === IpProtocol.Esp) {
+      esp = upper;
+    } else if (protocol === IpProtocol.Udp) {
+      if (parseUdp(bytes, upper, end - upper, this.udp) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (this.udp.dstPort !== NAT_T_PORT) return EspStatus.NotEsp;
+      const payload = this.udp.payloadOffset;
+      const payloadLength = this.udp.payloadLength;
+      if (payloadLength === 1 && bytes[payload] === NAT_KEEPALIVE) return EspStatus.Keepalive;
+      // RFC 3948 §2.2: four zero bytes (the non-ESP marker) introduce IKE, not ESP.
+      if (payloadLength < 4 || readU32(bytes, payload) === 0) return EspStatus.NotEsp;
+      esp = payload;
+      end = payload + payloadLength;
+      udpEncapsulated = true;
+    } else {
+      return EspStatus.NotEsp;
+    }
+    const espLength = end - esp;
+    if (espLength < ESP_MIN_OVERHEAD) return EspStatus.Malformed;
+
+    const sa = this.sad.lookupInbound(readU32(bytes, esp), bytes, dst, addressLength);
+    if (sa === null) return EspStatus.NoSa;
+    if (sa.udpEncapsulated !== udpEncapsulated) return EspStatus.EncapsulationMismatch;
+    if (sa.mode === 'transport' && nextHeaderByte < 0) return EspStatus.Unsupported;
+    if (!sa.usable) {
+      sa.counters[SaCounter.ExpiredDrops]++;
+      return EspStatus.Expired;
+    }
+    const seq = sa.replay!.check(readU32(bytes, esp + 4));
+    if (seq === SEQ_REJECTED) {
+      sa.counters[SaCounter.ReplayDrops]++;
+      return EspStatus.Replay;
+    }
+
+    const k = this.count++;
+    const o = k * AEAD_OP_STRIDE;
+    this.ops[o + AeadOp.Handle] = sa.handle;
+    this.ops[o + AeadOp.EspOffset] = esp;
+    this.ops[o + AeadOp.TextLength] = espLength - ESP_HEADER_BYTES - ESP_ICV_BYTES;
+    this.ops[o + AeadOp.SeqHigh] = (seq - (seq >>> 0)) / TWO_32;
+    this.opPacket[k] = i;
+    this.opSeq[k] = seq;
+    this.opIpStart[k] = s;
+    this.opHeadersEnd[k] = udpEncapsulated ? upper : esp;
+    this.opNextHeaderByte[k] = nextHeaderByte;
+    this.saOf[i] = sa;
+    return EspStatus.Pending;
+  }
+
+  private finish(k: number, i: number, bytes: Uint8Array): EspStatus {
+    const sa = this.saOf[i] as SecurityAssociation;
+    const c = sa.counters;
+    const aead = this.aeadStatus[k];
+    if (aead === AeadStatus.AuthFailed) {
+      c[SaCounter.IcvFailures]++;
+      return EspStatus.AuthFailed;
+    }
+    if (aead !== AeadStatus.Ok) {
+      c[SaCounter.BackendErrors]++;
+      return EspStatus.BackendError;
+    }
+    // RFC 4303 §3.4.3: the window moves only for authenticated packets; this also catches a
+    // duplicate that passed `check` earlier in the same batch.
+    if (!sa.replay!.update(this.opSeq[k])) {
+      c[SaCounter.ReplayDrops]++;
+      return EspStatus.Replay;
+    }
+    const o = k * AEAD_OP_STRIDE;
+    const text = this.ops[o + AeadOp.EspOffset] + ESP_HEADER_BYTES;
+    const textLength = this.ops[o + AeadOp.TextLength];
+    const payloadLength = espPayloadLength(bytes, text, textLength);
+    if (payloadLength < 0) {
+      c[SaCounter.PadErrors]++;
+      return EspStatus.BadPadding;
+    }
+    const nextHeader = bytes[text + textLength - 1];
+    if (nextHeader === IpProtocol.NoNextHeader) {
+      c[SaCounter.DummyDrops]++;
+      return EspStatus.Dummy;
+    }
+    const status = sa.mode === 'tunnel'
+      ? this.detunnel(i, bytes, k, text, payloadLength, nextHeader)
+      : this.restoreTransport(i, bytes, k, text, payloadLength, nextHeader);
+    if (status !== EspStatus.Ok) {
+      c[status === EspStatus.EcnDrop ? SaCounter.EcnDrops : SaCounter.MalformedDrops]++;
+      return status;
+    }
+    c[SaCounter.Packets]++;
+    c[SaCounter.Bytes] += this.packets.length[i];
+    this.sad.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], this.now));
+    return EspStatus.Ok;
+  }
+
+  /** Tunnel mode: the payload is one IPv4 (4) or IPv6 (41) packet (RFC 4303 §2.3); the rest is TFC padding. */
+  private detunnel(i: number, bytes: Uint8Array, k: number, inner: number, available: number, nextHeader: number): EspStatus {
+    const outer = this.opIpStart[k];
+    const outerEcn = bytes[outer] >>> 4 === 4 ? readIpv4Ecn(bytes, outer) : readIpv6Ecn(bytes, outer);
+    let innerLength: number;
+    let innerEcn: number;
+    if (nextHeader === IpProtocol.Ipv4) {
+      if (parseIpv4(bytes, inner, available, this.inner4) !== WireStatus.Ok) return EspStatus.BadInnerPacket;
+      innerLength = this.inner4.totalLength;
+      innerEcn = readIpv4Ecn(bytes, inner);
+    } else if (nextHeader === IpProtocol.Ipv6) {
+      if (parseIpv6(bytes, inner, available, this.inner6) !== WireStatus.Ok) return EspStatus.BadInnerPacket;
+      innerLength = IPV6_HEADER_BYTES + this.inner6.payloadLength;
+      innerEcn = readIpv6Ecn(bytes, inner);
+    } else {
+      return EspStatus.BadNextHeader;
+    }
+    const ecn = innerEcnOnDecapsulation(outerEcn, innerEcn);
+    if (ecn === ECN_DROP) return EspStatus.EcnDrop;
+    if (ecn !== innerEcn) {
+      if (nextHeader === IpProtocol.Ipv4) writeIpv4Ecn(bytes, inner, ecn);
+      else writeIpv6Ecn(bytes, inner, ecn);
+    }
+    this.packets.start[i] = inner;
+    this.packets.length[i] = innerLength;
+    return EspStatus.Ok;
+  }
+
+  /**
+   * Transport mode (RFC 4303 §3.1.1): move the IP header (IPv6: with the headers before ESP) up
+   * to the payload, put the trailer's Next Header where ESP/UDP was named, fix the lengths.
+   */
+  private restoreTransport(i: number, bytes: Uint8Array, k: number, payload: number, payloadLength: number, nextHeader: number): EspStatus {
+    const ipStart = this.opIpStart[k];
+    const headersEnd = this.opHeadersEnd[k];
+    const headerBytes = headersEnd - ipStart;
+    const shift = payload - headersEnd;
+    const newStart = ipStart + shift;
+    bytes.copyWithin(newStart, ipStart, headersEnd);
+    bytes[this.opNextHeaderByte[k] + shift] = nextHeader;
+    const total = headerBytes + payloadLength;
+    if (bytes[newStart] >>> 4 === 4) {
+      writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
+      writeU16(bytes, newStart + IPV4_CHECKSUM, 0);
+      writeU16(bytes, newStart + IPV4_CHECKSUM, internetChecksum(bytes, newStart, headerBytes));
+    } else {
+      writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
+    }
+    this.packets.start[i] = newStart;
+    this.packets.length[i] = total;
+    return EspStatus.Ok;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Outbound ESP (RFC 4303 §3.1, §3.3) in place inside frame slots, in two phases so one AEAD call
+ * seals a whole batch:
+ *   begin(packets, now); prepare(sa, i, lo, hi) for each packet; seal().
+ * `prepare` builds everything but the ciphertext: the outer header (tunnel mode) or the moved IP
+ * header (transport mode), optional UDP encapsulation (RFC 3948), the ESP header with the next
+ * sequence number and IV, padding and trailer, lengths and checksums, and one AEAD op record.
+ * `seal` runs the AEAD batch and, for IPv6 ESP-in-UDP only, fills the UDP checksum afterwards.
+ * No allocation per packet; every outcome is an EspStatus.
+ */
+import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
+import { readU32, writeU16, writeU32 } from '../wire/bytes.js';
+import { internetChecksum } from '../wire/checksum.js';
+import {
+  IPV4_CHECKSUM, IPV4_MAX_TOTAL_LENGTH, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
+  Ipv4Header, isIpv4Fragment, parseIpv4, writeIpv4Header,
+} from '../wire/ipv4.js';
+import {
+  IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, walkIpv6Extensions,
+  writeIpv6Header,
+} from '../wire/ipv6.js';
+import { IpProtocol } from '../wire/protocol.js';
+import { WireStatus } from '../wire/status.js';
+import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
+import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
+import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, espPadLength, writeEspTrailer, type EspPackets } from './esp.js';
+import type { SecurityAssociationDatabase } from './sad.js';
+import { SaCounter, type SecurityAssociation } from './security-association.js';
+
+const TWO_32 = 0x1_0000_0000;
+const IPV6_MAX_PAYLOAD = 0xffff;
+
+export class EspEncryptor {
+  readonly capacity: number;
+  private readonly ops: Int32Array;
+  private readonly aeadStatus: Uint8Array;
+  /** Per op: packet index, outer IP header start, and UDP header offset needing a checksum (-1 = none). */
+  private readonly opPacket: Int32Array;
+  private readonly opOuter: Int32Array;
+  private readonly opUdpChecksum: Int32Array;
+  private readonly opSa: (SecurityAssociation | null)[];
+  private count = 0;
+  private packets: EspPackets = NO_ESP_PACKETS;
+  private now = 0;
+  private readonly v4 = new Ipv4Header();
+  private readonly v6 = new Ipv6Header();
+  private readonly walk = new Ipv6ExtensionWalk();
+  private readonly outer4 = new Ipv4Header();
+  private readonly outer6 = new Ipv6Header();
+
+  /** `capacity`: the most packets one batch may hold (e.g. FrameSlots.count). */
+  constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
+    this.capacity = capacity;
+    this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
+    this.aeadStatus = new Uint8Array(capacity);
+    this.opPacket = new Int32Array(capacity);
+    this.opOuter = new Int32Array(capacity);
+    this.opUdpChecksum = new Int32Array(capacity);
+    this.opSa = new Array<SecurityAssociation | null>(capacity).fill(null);
+  }
+
+  /** Starts a batch over `packets`; `now` (ms, monotonic) is used for time lifetimes. */
+  begin(packets: EspPackets, now: number): void {
+    this.packets = packets;
+    this.now = now;
+    this.count = 0;
+  }
+
+  /**
+   * Prepares packet i (the IP packet at start[i], length[i], inside the slot [lo, hi)) for `sa`.
+   * On Pending, start/length already describe the ESP packet; seal() fills in the ciphertext.
+   * Any other status is final and leaves the packet unchanged. Also written to status[i].
+   */
+  prepare(sa: SecurityAssociation, i: number, lo: number, hi: number): EspStatus {
+    const status = this.build(sa, i, lo, hi);
+    this.packets.status[i] = status;
+    return status;
+  }
+
+  /** Seals every prepared packet in one AEAD call, sets their final status, then delivers SA events. */
+  seal(): void {
+    const { bytes, status } = this.packets;
+    if (this.count > 0) this.sad.backend.sealBatch(bytes, this.ops, this.count, this.aeadStatus);
+    for (let k = 0; k < this.count; k++) {
+      const i = this.opPacket[k];
+      const sa = this.opSa[k] as SecurityAssociation;
+      this.opSa[k] = null;
+      if (this.aeadStatus[k] !== AeadStatus.Ok) {
+        sa.counters[SaCounter.BackendErrors]++;
+        status[i] = EspStatus.BackendError;
+        continue;
+      }
+      const udp = this.opUdpChecksum[k];
+      if (udp >= 0) {
+        // IPv6 forbids a zero UDP checksum (RFC 8200 §8.1); it covers the ciphertext, so it comes last.
+        const outer = this.opOuter[k];
+        fillUdpChecksumIpv6(bytes, udp, outer + this.packets.length[i] - udp, outer + 8, outer + 24);
+      }
+      status[i] = EspStatus.Ok;
+    }
+    this.count = 0;
+    this.sad.deliverEvents();
+  }
+
+  private build(sa: SecurityAssociation, i: number, lo: number, hi: number): EspStatus {
+    if (this.count >= this.capacity) return EspStatus.BatchFull;
+    if (sa.direction !== 'outbound') return EspStatus.NoSa;
+    if (!sa.usable) {
+      sa.counters[SaCounter.ExpiredDrops]++;
+      return EspStatus.Expired;
+    }
+    const { bytes, start, length } = this.packets;
+    const s = start[i];
+    const n = length[i];
+    if (s < lo || n < 1 || s + n > hi) return EspStatus.Malformed;
+    return sa.mode === 'tunnel' ? this.buildTunnel(sa, i, bytes, s, n, lo, hi) : this.buildTransport(sa, i, bytes, s, n, lo, hi);
+  }
+
+  /** Tunnel mode (RFC 4303 §3.1.2): new outer IP header, the whole inner packet is the payload. */
+  private buildTunnel(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number): EspStatus {
+    let innerLength: number;
+    let nextHeader: number;
+    let tos: number;
+    let df: boolean;
+    const version = bytes[s] >>> 4;
+    if (version === 4) {
+      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      innerLength = this.v4.totalLength; // drops link padding past the datagram
+      nextHeader = IpProtocol.Ipv4;
+      tos = this.v4.tos;
+      df = this.v4.dontFragment;
+    } else if (version === 6) {
+      if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
+      innerLength = IPV6_HEADER_BYTES + this.v6.payloadLength;
+      nextHeader = IpProtocol.Ipv6;
+      tos = this.v6.trafficClass;
+      // IPv6 is never fragmented on the path: keep PMTU discovery on (as Linux XFRM does).
+      df = true;
+    } else {
+      return EspStatus.Malformed;
+    }
+    // TFC padding (RFC 4303 §2.7): pad the inner packet to the configured size; the receiver
+    // finds the real end from the inner IP length.
+    const tfc = sa.tfcPadTo > innerLength ? sa.tfcPadTo - innerLength : 0;
+    const payloadLength = innerLength + tfc;
+    const outerHeader = sa.outerIpv6 ? IPV6_HEADER_BYTES : IPV4_MIN_HEADER_BYTES;
+    const udpBytes = sa.udpEncapsulated ? UDP_HEADER_BYTES : 0;
+    const outerStart = s - ESP_HEADER_BYTES - udpBytes - outerHeader;
+    const pad = espPadLength(payloadLength);
+    const espEnd = s + payloadLength + pad + 2 + ESP_ICV_BYTES;
+    if (outerStart < lo || espEnd > hi) return this.noRoom(sa);
+    const total = espEnd - outerStart;
+    if (total - (sa.outerIpv6 ? IPV6_HEADER_BYTES : 0) > (sa.outerIpv6 ? IPV6_MAX_PAYLOAD : IPV4_MAX_TOTAL_LENGTH)) return EspStatus.TooBig;
+
+    const seq = this.assignSequence(sa);
+    if (seq === 0) return EspStatus.SeqOverflow;
+    this.charge(sa, innerLength);
+
+    bytes.fill(0, s + innerLength, s + payloadLength);
+    writeEspTrailer(bytes, s + payloadLength, pad, nextHeader);
+    const esp = s - ESP_HEADER_BYTES;
+    this.writeEspHeader(sa, bytes, esp, seq);
+    const protocol = this.writeUdp(sa, bytes, esp, espEnd);
+    // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN per RFC 6040 §4.1 normal mode.
+    const outerTos = (tos & 0xfc) | outerEcnOnEncapsulation(tos & 0x03);
+    if (sa.outerIpv6) {
+      const h = this.outer6;
+      h.trafficClass = outerTos;
+      h.flowLabel = 0;
+      h.payloadLength = total - IPV6_HEADER_BYTES;
+      h.nextHeader = protocol;
+      h.hopLimit = OUTER_TTL;
+      writeIpv6Header(bytes, outerStart, h, sa.source, 0, sa.destination, 0);
+    } else {
+      const h = this.outer4;
+      h.tos = outerTos;
+      h.totalLength = total;
+      h.id = sa.ipv4Id;
+      sa.ipv4Id = (sa.ipv4Id + 1) & 0xffff;
+      // RFC 4301 §8.1: DF on the outer header is copied, set or cleared per SA.
+      h.dontFragment = sa.dfBit === 'copy' ? df : sa.dfBit === 'set';
+      h.moreFragments = false;
+      h.fragmentOffset = 0;
+      h.ttl = OUTER_TTL;
+      h.protocol = protocol;
+      h.src = readU32(sa.source, 0);
+      h.dst = readU32(sa.destination, 0);
+      writeIpv4Header(bytes, outerStart, h);
+    }
+    return this.queue(sa, i, outerStart, total, esp, payloadLength + pad + 2, seq);
+  }
+
+  /**
+   * Transport mode (RFC 4303 §3.1.1): ESP goes between the IP header (IPv6: the headers that
+   * must precede it) and the rest, which stays in place; the headers move into the headroom.
+   */
+  private buildTransport(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number): EspStatus {
+    let insert: number;
+    let nextHeaderByte: number;
+    let packetLength: number;
+    const version = bytes[s] >>> 4;
+    if (version === 4) {
+      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      // RFC 4303 §3.3.4: transport mode applies to whole datagrams, never to fragments.
+      if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
+      insert = this.v4.payloadOffset;
+      nextHeaderByte = s + IPV4_PROTOCOL;
+      packetLength = this.v4.totalLength;
+    } else if (version === 6) {
+      if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
+      packetLength = IPV6_HEADER_BYTES + this.v6.payloadLength;
+      if (walkIpv6Extensions(bytes, s, packetLength, this.walk) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (this.walk.fragmentHeaderOffset !== -1) return EspStatus.Fragment;
+      insert = this.walk.espInsertOffset;
+      nextHeaderByte = this.walk.espNextHeaderOffset;
+    } else {
+      return EspStatus.Malformed;
+    }
+    const payloadLength = s + packetLength - insert;
+    const udpBytes = sa.udpEncapsulated ? UDP_HEADER_BYTES : 0;
+    const front = udpBytes + ESP_HEADER_BYTES;
+    const newStart = s - front;
+    const pad = espPadLength(payloadLength);
+    const espEnd = insert + payloadLength + pad + 2 + ESP_ICV_BYTES;
+    if (newStart < lo || espEnd > hi) return this.noRoom(sa);
+    const total = espEnd - newStart;
+    if (total - (version === 6 ? IPV6_HEADER_BYTES : 0) > (version === 6 ? IPV6_MAX_PAYLOAD : IPV4_MAX_TOTAL_LENGTH)) return EspStatus.TooBig;
+
+    const seq = this.assignSequence(sa);
+    if (seq === 0) return EspStatus.SeqOverflow;
+    this.charge(sa, packetLength);
+
+    const nextHeader = bytes[nextHeaderByte];
+    bytes.copyWithin(newStart, s, insert);
+    writeEspTrailer(bytes, insert + payloadLength, pad, nextHeader);
+    const esp = insert - ESP_HEADER_BYTES;
+    this.writeEspHeader(sa, bytes, esp, seq);
+    bytes[nextHeaderByte - front] = this.writeUdp(sa, bytes, esp, espEnd);
+    if (version === 4) {
+      writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
+      writeU16(bytes, newStart + IPV4_CHECKSUM, 0);
+      writeU16(bytes, newStart + IPV4_CHECKSUM, internetChecksum(bytes, newStart, insert - s));
+    } else {
+      writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
+    }
+    return this.queue(sa, i, newStart, total, esp, payloadLength + pad + 2, seq);
+  }
+
+  /** RFC 4303 §3.3.3: out of sequence numbers means the SA is finished: expire it for rekey. */
+  private assignSequence(sa: SecurityAssociation): number {
+    const seq = sa.nextSequenceNumber();
+    if (seq === 0) {
+      sa.counters[SaCounter.SeqOverflowDrops]++;
+      this.sad.raise(sa, sa.lifetime.expireNow());
+    }
+    return seq;
+  }
+
+  /** Counts the packet against the SA's totals and lifetime (RFC 4301 §4.4.2.1). */
+  private charge(sa: SecurityAssociation, bytes: number): void {
+    const c = sa.counters;
+    c[SaCounter.Packets]++;
+    c[SaCounter.Bytes] += bytes;
+    this.sad.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], this.now));
+  }
+
+  private noRoom(sa: SecurityAssociation): EspStatus {
+    sa.counters[SaCounter.NoRoomDrops]++;
+    return EspStatus.NoRoom;
+  }
+
+  /** SPI, low 32 bits of the sequence number, and the IV: the full 64-bit sequence number (RFC 4106 §3.1: unique per key). */
+  private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number, seq: number): void {
+    const low = seq >>> 0;
+    writeU32(bytes, esp, sa.spi);
+    writeU32(bytes, esp + 4, low);
+    writeU32(bytes, esp + 8, (seq - low) / TWO_32);
+    writeU32(bytes, esp + 12, low);
+  }
+
+  /** Writes the RFC 3948 §2.1 UDP header in front of the ESP header if the SA uses it; returns the IP protocol. */
+  private writeUdp(sa: SecurityAssociation, bytes: Uint8Array, esp: number, espEnd: number): number {
+    if (!sa.udpEncapsulated) return IpProtocol.Esp;
+    const udp = esp - UDP_HEADER_BYTES;
+    // Zero checksum over IPv4 (RFC 3948 §2.1); IPv6 gets one after sealing.
+    writeUdpHeader(bytes, udp, sa.udpSourcePort, sa.udpDestinationPort, espEnd - udp);
+    return IpProtocol.Udp;
+  }
+
+  /** Fills the AEAD op record and points packet i at its ESP packet. */
+  private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number,
+    seq: number): EspStatus {
+    const k = this.count++;
+    const o = k * AEAD_OP_STRIDE;
+    this.ops[o + AeadOp.Handle] = sa.handle;
+    this.ops[o + AeadOp.EspOffset] = esp;
+    this.ops[o + AeadOp.TextLength] = textLength;
+    this.ops[o + AeadOp.SeqHigh] = (seq - (seq >>> 0)) / TWO_32;
+    this.opPacket[k] = i;
+    this.opOuter[k] = outer;
+    this.opUdpChecksum[k] = sa.udpEncapsulated && (this.packets.bytes[outer] >>> 4) === 6 ? esp - UDP_HEADER_BYTES : -1;
+    this.opSa[k] = sa;
+    this.packets.start[i] = outer;
+    this.packets.length[i] = total;
+    return EspStatus.Pending;
+  }
+}

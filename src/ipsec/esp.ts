@@ -1,0 +1,135 @@
+/**
+ * ESP (RFC 4303) pieces shared by the outbound and inbound engines: the per-packet outcome,
+ * the packet batch they work on, the fixed layout sizes, and the trailer rules (RFC 4303 §2.4).
+ */
+import { ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
+import { DropReason } from '../dataplane/drop-reason.js';
+
+/** Outcome of one packet. `Ok` means forward the packet now at start[i], length[i]. */
+export const enum EspStatus {
+  Ok = 0,
+  /** Accepted by `prepare`, waiting for the batch's AEAD call. */
+  Pending = 1,
+  /** Not ESP (another protocol, or IKE on UDP 4500 behind the non-ESP marker, RFC 3948 §2.2). */
+  NotEsp = 2,
+  /** NAT-keepalive (one 0xFF byte on UDP 4500, RFC 3948 §2.3): consume silently. */
+  Keepalive = 3,
+  /** An IP fragment: ESP is applied to and removed from whole datagrams only (RFC 4303 §3.3.4, §3.4.1). */
+  Fragment = 4,
+  /** Outer header or ESP packet malformed or too short. */
+  Malformed = 5,
+  /** No SA for the SPI and destination (RFC 4303 §3.4.2), or the SA is not an outbound SA. */
+  NoSa = 6,
+  /** The SA uses ESP-in-UDP and the packet is plain ESP, or the other way round (RFC 3948). */
+  EncapsulationMismatch = 7,
+  /** The SA has expired (hard lifetime or sequence numbers used up) and passes no traffic. */
+  Expired = 8,
+  /** Duplicate or left of the anti-replay window (RFC 4303 §3.4.3). */
+  Replay = 9,
+  /** ICV did not verify (RFC 4303 §3.4.4). */
+  AuthFailed = 10,
+  /** Pad length too large or padding bytes not 1, 2, 3, ... (RFC 4303 §2.4). */
+  BadPadding = 11,
+  /** Next header not allowed here (tunnel mode carries IPv4 (4) or IPv6 (41), RFC 4303 §2.3). */
+  BadNextHeader = 12,
+  /** The decrypted inner packet is not a valid IP packet of the announced version. */
+  BadInnerPacket = 13,
+  /** A dummy packet (next header 59, RFC 4303 §2.6): authenticated, then discarded. */
+  Dummy = 14,
+  /** Outer CE on a Not-ECT inner packet (RFC 6040 §4.2). */
+  EcnDrop = 15,
+  /** The frame slot lacks headroom or tailroom for the ESP overhead. */
+  NoRoom = 16,
+  /** The result would exceed the 65535-byte IP length field. */
+  TooBig = 17,
+  /** The outbound sequence number would cycle (RFC 4303 §3.3.3); the SA was expired for rekey. */
+  SeqOverflow = 18,
+  /** The AEAD backend refused the op (freed handle, bad bounds): an internal error. */
+  BackendError = 19,
+  /** More packets prepared than the engine's capacity. */
+  BatchFull = 20,
+  /** A layout this engine does not process (see the inbound engine for which). */
+  Unsupported = 21,
+}
+
+export const ESP_STATUS_NAMES: readonly string[] = [
+  'ok', 'pending', 'not-esp', 'keepalive', 'fragment', 'malformed', 'no-sa', 'encapsulation-mismatch',
+  'expired', 'replay', 'auth-failed', 'bad-padding', 'bad-next-header', 'bad-inner-packet', 'dummy',
+  'ecn-drop', 'no-room', 'too-big', 'seq-overflow', 'backend-error', 'batch-full', 'unsupported',
+];
+
+/** The data plane's drop reason for a final status, or -1 for Ok, Pending, NotEsp and Keepalive (not drops). */
+export function espDropReason(status: EspStatus): number {
+  switch (status) {
+    case EspStatus.Ok: case EspStatus.Pending: case EspStatus.NotEsp: case EspStatus.Keepalive: return -1;
+    case EspStatus.Fragment: return DropReason.Fragment;
+    case EspStatus.NoSa: return DropReason.UnknownSpi;
+    case EspStatus.Expired: case EspStatus.SeqOverflow: return DropReason.SaExpired;
+    case EspStatus.Replay: return DropReason.Replay;
+    case EspStatus.AuthFailed: return DropReason.IcvFailure;
+    case EspStatus.BadPadding: return DropReason.BadPadding;
+    case EspStatus.EcnDrop: return DropReason.EcnIncompatible;
+    case EspStatus.TooBig: return DropReason.Mtu;
+    case EspStatus.Unsupported: return DropReason.Unsupported;
+    default: return DropReason.Malformed;
+  }
+}
+
+/**
+ * The packets of one batch, owned by the caller: every packet lies in `bytes`; `start[i]` and
+ * `length[i]` locate packet i's IP packet and are rewritten in place; `status[i]` gets its
+ * EspStatus. Typically `bytes` is FrameSlots.bytes and i the slot index.
+ */
+export interface EspPackets {
+  readonly bytes: Uint8Array;
+  readonly start: Int32Array;
+  readonly length: Int32Array;
+  readonly status: Uint8Array;
+}
+
+/** The batch an engine points at between batches. */
+export const NO_ESP_PACKETS: EspPackets = {
+  bytes: new Uint8Array(0), start: new Int32Array(0), length: new Int32Array(0), status: new Uint8Array(0),
+};
+
+/** Pad Length and Next Header (RFC 4303 §2.4, §2.5). */
+export const ESP_TRAILER_BYTES = 2;
+/** ESP header through IV in front of the payload, trailer and ICV behind it, with no padding. */
+export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_BYTES;
+/** RFC 3948 §2: ESP-in-UDP arrives on this port. */
+export const NAT_T_PORT = 4500;
+/** TTL / hop limit of outer headers written in tunnel mode. */
+export const OUTER_TTL = 64;
+
+/**
+ * Padding length that ends the Next Header field on a 4-byte boundary (RFC 4303 §2.4: every
+ * supported algorithm is a stream mode, so 4-byte alignment is the only constraint).
+ */
+export function espPadLength(payloadLength: number): number {
+  return (4 - ((payloadLength + ESP_TRAILER_BYTES) & 3)) & 3;
+}
+
+/**
+ * Writes padding 1, 2, 3, ... (RFC 4303 §2.4 default content), Pad Length and Next Header
+ * at bytes[off]. Returns the offset after the trailer.
+ */
+export function writeEspTrailer(bytes: Uint8Array, off: number, padLength: number, nextHeader: number): number {
+  for (let k = 1; k <= padLength; k++) bytes[off++] = k;
+  bytes[off++] = padLength;
+  bytes[off++] = nextHeader;
+  return off;
+}
+
+/**
+ * Checks the decrypted trailer of the `textLength` bytes at `text` (RFC 4303 §2.4: the pad
+ * length fits and the padding bytes are 1, 2, 3, ...). Returns the payload length, or -1.
+ */
+export function espPayloadLength(bytes: Uint8Array, text: number, textLength: number): number {
+  if (textLength < ESP_TRAILER_BYTES) return -1;
+  const padLength = bytes[text + textLength - 2];
+  const payloadLength = textLength - ESP_TRAILER_BYTES - padLength;
+  if (payloadLength < 0) return -1;
+  const pad = text + payloadLength;
+  for (let k = 0; k < padLength; k++) if (bytes[pad + k] !== k + 1) return -1;
+  return payloadLength;
+}

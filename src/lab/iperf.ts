@@ -1,0 +1,90 @@
+/**
+ * One iperf3 measurement across the lab, red-a -> red-b over IPv6: a one-shot server in red-b,
+ * the client in red-a, both bounded in time. Reports the receiver's rate.
+ */
+import { runCommand, inNamespace, sleep } from './command.js';
+import type { LabTopology } from './topology.js';
+
+export type IperfProtocol = 'tcp' | 'udp';
+
+export interface IperfOptions {
+  readonly protocol: IperfProtocol;
+  readonly seconds: number;
+  /**
+   * UDP payload per datagram. Default 1352: a 1400-byte IPv6 datagram, which fits both the
+   * strongSwan TUN MTU (1400) and redblack's 1500-byte black MTU after encapsulation.
+   */
+  readonly udpPayloadBytes?: number;
+}
+
+export interface IperfResult {
+  readonly protocol: IperfProtocol;
+  readonly seconds: number;
+  /** What arrived at red-b. */
+  readonly receivedBitsPerSecond: number;
+  readonly sentBitsPerSecond: number;
+  /** UDP only: datagrams lost, in percent. */
+  readonly lostPercent: number | null;
+}
+
+export class IperfError extends Error {
+  override readonly name = 'IperfError';
+}
+
+const PORT = 5201;
+
+interface IperfSum {
+  seconds: number;
+  bits_per_second: number;
+  lost_percent?: number;
+}
+
+async function waitForListener(namespace: string): Promise<void> {
+  for (let waited = 0; waited < 5000; waited += 100) {
+    const { stdout } = await runCommand(inNamespace(namespace, ['ss', '-Hltn', `sport = :${PORT}`]));
+    if (stdout.trim() !== '') return;
+    await sleep(100);
+  }
+  throw new IperfError(`iperf3: the server in ${namespace} did not listen on port ${PORT} within 5 s`);
+}
+
+/** Runs one test from red-a to red-b; UDP sends as fast as it can (-b 0). */
+export async function runIperf(topology: LabTopology, options: IperfOptions): Promise<IperfResult> {
+  const { redA, redB } = topology.namespaces;
+  const { a, b } = topology.addresses;
+  const stopServer = new AbortController();
+  const server = runCommand(inNamespace(redB, ['iperf3', '-s', '-1', '-B', b.host6, '-p', String(PORT)]), {
+    timeoutMs: (options.seconds + 30) * 1000,
+    allowFailure: true,
+    signal: stopServer.signal,
+  }).catch(() => undefined);
+  try {
+    await waitForListener(redB);
+    const client = ['iperf3', '-c', b.host6, '-B', a.host6, '-p', String(PORT), '-t', String(options.seconds), '-J'];
+    if (options.protocol === 'udp') client.push('-u', '-b', '0', '-l', String(options.udpPayloadBytes ?? 1352));
+    const { stdout } = await runCommand(inNamespace(redA, client), { timeoutMs: (options.seconds + 20) * 1000, allowFailure: true });
+    let report: { error?: string; end?: { sum_sent?: IperfSum; sum_received?: IperfSum } };
+    try {
+      report = JSON.parse(stdout) as typeof report;
+    } catch {
+      throw new IperfError(`iperf3 ${options.protocol}: the client printed no JSON report: ${stdout.slice(0, 200)}`);
+    }
+    const received = report.end?.sum_received;
+    const sent = report.end?.sum_sent;
+    if (report.error !== undefined || received === undefined || sent === undefined) {
+      throw new IperfError(`iperf3 ${options.protocol} ${a.host6} -> ${b.host6}: ${report.error ?? 'the report has no end.sum_sent/sum_received'}`);
+    }
+    return {
+      protocol: options.protocol,
+      seconds: received.seconds,
+      receivedBitsPerSecond: received.bits_per_second,
+      sentBitsPerSecond: sent.bits_per_second,
+      lostPercent: options.protocol === 'udp' ? (received.lost_percent ?? null) : null,
+    };
+  } finally {
+    // The one-shot server exits after its test; if the client never reached it, end it.
+    const deadline = setTimeout(() => stopServer.abort(), 3000);
+    await server;
+    clearTimeout(deadline);
+  }
+}

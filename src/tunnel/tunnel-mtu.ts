@@ -1,0 +1,31 @@
+/**
+ * Tunnel MTU: the largest packet that still fits the black path after ESP (RFC 4303 §2:
+ * SPI, Seq, IV, padding to 4 bytes, Pad Length, Next Header, ICV), optional UDP encapsulation
+ * (RFC 3948) and the outer IP header. With a 1500-byte black MTU, AES-GCM ESP transport over
+ * 6in4 leaves 1446 bytes for the inner IPv6 packet, 1438 with UDP encapsulation.
+ */
+import { ESP_MIN_OVERHEAD, espPadLength } from '../ipsec/esp.js';
+import { UDP_HEADER_BYTES } from '../wire/udp.js';
+
+/** IPv4 networks must carry 576-byte datagrams (RFC 791 §3.1); lower PMTU reports are ignored. */
+export const MIN_IPV4_PATH_MTU = 576;
+/** IPv6 links carry at least 1280 bytes (RFC 8200 §5). */
+export const MIN_IPV6_MTU = 1280;
+
+/**
+ * The largest ESP payload (the bytes ESP protects: the inner packet in tunnel mode, what follows
+ * the IP header in transport mode) such that the packet on the wire is at most `pathMtu`.
+ * `outerHeaderBytes` is the IP header in front of ESP (20 for IPv4 without options, 40 for IPv6).
+ */
+export function largestEspPayload(pathMtu: number, outerHeaderBytes: number, udpEncapsulated: boolean): number {
+  const fixed = outerHeaderBytes + (udpEncapsulated ? UDP_HEADER_BYTES : 0) + ESP_MIN_OVERHEAD;
+  for (let p = pathMtu - fixed; p > 0; p--) {
+    if (fixed + p + espPadLength(p) <= pathMtu) return p;
+  }
+  return 0;
+}
+
+/** Bytes on the wire for an ESP payload of `payload` bytes. */
+export function espWireLength(payload: number, outerHeaderBytes: number, udpEncapsulated: boolean): number {
+  return outerHeaderBytes + (udpEncapsulated ? UDP_HEADER_BYTES : 0) + ESP_MIN_OVERHEAD + payload + espPadLength(payload);
+}

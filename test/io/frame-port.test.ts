@@ -1,0 +1,411 @@
+/**
+ * FramePort on a real veth pair (va <-> vb) inside a network namespace this file creates (root only).
+ * Frames use the IEEE local experimental EtherType 0x88b5 and carry a sequence number.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import { FramePort, type FramePortOptions } from '../../src/io/frame-port.js';
+import { FramePortError } from '../../src/io/frame-port-error.js';
+
+const NS = 'rbio-port';
+const TEST_ETHERTYPE = 0x88b5;
+const OTHER_MAC = '02:00:00:00:00:99';
+const isRoot = process.getuid?.() === 0;
+const addonPath = new URL('../../native/build/Release/redblack.node', import.meta.url).pathname;
+
+function ip(...args: string[]): string {
+  return execFileSync('ip', ['-n', NS, ...args], { encoding: 'utf8' });
+}
+
+function inNs(...cmd: string[]): string {
+  return execFileSync('ip', ['netns', 'exec', NS, ...cmd], { encoding: 'utf8' });
+}
+
+function deleteNamespace(): void {
+  try {
+    execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+  } catch {
+    // not there
+  }
+}
+
+function linkJson(ifname: string): Record<string, unknown> {
+  return (JSON.parse(ip('-d', '-j', 'link', 'show', ifname)) as Record<string, unknown>[])[0];
+}
+
+function macBytes(mac: string): Uint8Array {
+  return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** Writes a test frame of `length` bytes into `slot` (at the headroom) and sets start/length. */
+function putFrame(slots: FrameSlots, slot: number, dst: string, src: string, length: number, seq: number): void {
+  const at = slots.base(slot) + slots.headroom;
+  slots.bytes.set(macBytes(dst), at);
+  slots.bytes.set(macBytes(src), at + 6);
+  slots.view.setUint16(at + 12, TEST_ETHERTYPE);
+  slots.view.setUint32(at + 14, seq);
+  for (let i = 18; i < length; i++) slots.bytes[at + i] = (seq + i) & 0xff;
+  slots.start[slot] = at;
+  slots.length[slot] = length;
+}
+
+function frameBytes(slots: FrameSlots, slot: number): Uint8Array {
+  return slots.bytes.slice(slots.start[slot], slots.start[slot] + slots.length[slot]);
+}
+
+/** Indexes i < n where rx slot i does not hold the same frame as tx slot i. */
+function mismatches(rx: FrameSlots, tx: FrameSlots, n: number): number[] {
+  const bad: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (Buffer.compare(frameBytes(rx, i), frameBytes(tx, i)) !== 0) bad.push(i);
+  }
+  return bad;
+}
+
+function slotRange(n: number): Uint16Array {
+  return Uint16Array.from({ length: n }, (_, i) => i);
+}
+
+/** Polls receive() until `want` frames sit in slots 0..want-1; returns how many arrived. */
+async function receiveFrames(port: FramePort, slots: FrameSlots, want: number, timeoutMs = 3000): Promise<number> {
+  let got = 0;
+  await waitFor(() => {
+    got += port.receive(slots, got, slots.count - got);
+    return got >= want;
+  }, `${want} frames on ${port.ifname} (got ${got})`, timeoutMs);
+  return got;
+}
+
+describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
+  const ports: FramePort[] = [];
+  const open = (ifname: string, options: FramePortOptions = {}): FramePort => {
+    const port = FramePort.open(ifname, { netns: NS, ...options });
+    ports.push(port);
+    return port;
+  };
+
+  beforeAll(() => {
+    deleteNamespace();
+    execFileSync('ip', ['netns', 'add', NS]);
+    // No IPv6: the kernel would otherwise send ND/MLD frames of its own on the veths.
+    inNs('sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+    ip('link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb');
+    ip('link', 'set', 'va', 'up');
+    ip('link', 'set', 'vb', 'up');
+  });
+
+  afterEach(() => {
+    for (const port of ports.splice(0)) port.close();
+  });
+
+  afterAll(() => {
+    deleteNamespace();
+  });
+
+  it('reports the interface as the kernel sees it and turns GRO off', () => {
+    inNs('ethtool', '-K', 'va', 'gro', 'on');
+    const a = open('va');
+    const link = linkJson('va');
+    expect(a.info).toEqual({
+      name: 'va',
+      ifindex: link.ifindex,
+      mac: link.address,
+      mtu: 1500,
+      up: true,
+      running: true,
+      receiveOffloads: false,
+    });
+    expect(inNs('ethtool', '-k', 'va')).toMatch(/generic-receive-offload: off/);
+  });
+
+  it('places frames at the headroom of the requested slots with their bytes and lengths', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 4 });
+    const rx = new FrameSlots({ count: 16 });
+    rx.bytes.fill(0xee);
+    const lengths = [60, 1514, 64];
+    lengths.forEach((len, i) => putFrame(tx, i, a.info.mac, b.info.mac, len, i));
+    expect(b.send(tx, slotRange(3), 3)).toBe(3);
+
+    let got = 0;
+    await waitFor(() => (got += a.receive(rx, 5 + got, Math.min(2, 3 - got))) >= 3, 'three frames');
+    for (let i = 0; i < 3; i++) {
+      expect(rx.start[5 + i]).toBe((5 + i) * rx.slotSize + rx.headroom);
+      expect(rx.length[5 + i]).toBe(lengths[i]);
+      expect(frameBytes(rx, 5 + i)).toEqual(frameBytes(tx, i));
+      // Nothing written in front of the frame or after it.
+      const before = rx.bytes.subarray(rx.base(5 + i), rx.start[5 + i]);
+      const after = rx.bytes.subarray(rx.start[5 + i] + lengths[i], rx.limit(5 + i));
+      expect(before.every((x) => x === 0xee) && after.every((x) => x === 0xee)).toBe(true);
+    }
+    expect(rx.bytes.subarray(0, rx.base(5)).every((x) => x === 0xee)).toBe(true);
+    expect(a.counters()).toMatchObject({ rxFrames: 3, rxBytes: 60 + 1514 + 64, rxTruncated: 0 });
+    expect(b.counters()).toMatchObject({ txFrames: 3, txBytes: 60 + 1514 + 64, txErrors: 0 });
+  });
+
+  it('delivers a batch of 600 frames (three sendmmsg chunks) complete and in order', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 600 });
+    const rx = new FrameSlots({ count: 600 });
+    for (let i = 0; i < 600; i++) putFrame(tx, i, a.info.mac, b.info.mac, 64 + (i % 7) * 200, i);
+    expect(b.send(tx, slotRange(600), 600)).toBe(600);
+    expect(await receiveFrames(a, rx, 600)).toBe(600);
+    expect(mismatches(rx, tx, 600)).toEqual([]);
+    expect(a.counters()).toMatchObject({ rxFrames: 600, rxKernelDrops: 0 });
+  });
+
+  it('does not receive the frames it sends', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 10 });
+    const rx = new FrameSlots({ count: 16 });
+    for (let i = 0; i < 10; i++) putFrame(tx, i, b.info.mac, a.info.mac, 100, i);
+    expect(a.send(tx, slotRange(10), 10)).toBe(10);
+    expect(await receiveFrames(b, rx, 10)).toBe(10);
+    await sleep(20); // well past the 1 ms ring block timeout
+    expect(a.receive(rx, 0, 16)).toBe(0);
+    expect(a.counters().rxFrames).toBe(0);
+  });
+
+  it('receives frames addressed to another MAC and keeps the interface promiscuous while open', async () => {
+    expect(linkJson('va').promiscuity).toBe(0);
+    const a = open('va');
+    const b = open('vb');
+    expect(linkJson('va').promiscuity).toBe(1);
+    const tx = new FrameSlots({ count: 1 });
+    const rx = new FrameSlots({ count: 1 });
+    putFrame(tx, 0, OTHER_MAC, b.info.mac, 80, 7);
+    expect(b.send(tx, slotRange(1), 1)).toBe(1);
+    expect(await receiveFrames(a, rx, 1)).toBe(1);
+    expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 0));
+    a.close();
+    expect(linkJson('va').promiscuity).toBe(0);
+  });
+
+  it('receives what the kernel stack sends (an ARP request from the peer)', async () => {
+    const a = open('va');
+    const peerMac = linkJson('vb').address as string;
+    const rx = new FrameSlots({ count: 8 });
+    ip('addr', 'add', '192.0.2.2/24', 'dev', 'vb');
+    try {
+      try {
+        inNs('ping', '-c', '1', '-W', '1', '192.0.2.1');
+      } catch {
+        // nobody answers: only the ARP request matters
+      }
+    } finally {
+      ip('addr', 'del', '192.0.2.2/24', 'dev', 'vb');
+    }
+    const got = await receiveFrames(a, rx, 1);
+    const arps = Array.from({ length: got }, (_, i) => frameBytes(rx, i)).filter((f) => f[12] === 0x08 && f[13] === 0x06);
+    expect(arps.length).toBeGreaterThan(0);
+    const arp = arps[0];
+    expect(Array.from(arp.subarray(0, 6))).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    expect(arp.subarray(6, 12)).toEqual(macBytes(peerMac));
+    expect(Array.from(arp.subarray(14 + 24, 14 + 28))).toEqual([192, 0, 2, 1]); // ARP target protocol address
+  });
+
+  it('keeps 802.1Q tags that the kernel moved into metadata', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 1 });
+    const rx = new FrameSlots({ count: 1 });
+    putFrame(tx, 0, a.info.mac, b.info.mac, 100, 1);
+    const at = tx.start[0];
+    tx.bytes.copyWithin(at + 16, at + 12, at + 100); // make room for the tag after the MACs
+    tx.view.setUint16(at + 12, 0x8100);
+    tx.view.setUint16(at + 14, (3 << 13) | 100); // PCP 3, VLAN 100
+    tx.length[0] = 104;
+    expect(b.send(tx, slotRange(1), 1)).toBe(1);
+    expect(await receiveFrames(a, rx, 1)).toBe(1);
+    expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 0));
+  });
+
+  it('drops and counts frames bigger than a slot without writing past it', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 2 });
+    const rx = new FrameSlots({ count: 2, slotSize: 256, headroom: 64 }); // room for 192 bytes
+    rx.bytes.fill(0xee);
+    putFrame(tx, 0, a.info.mac, b.info.mac, 193, 1);
+    putFrame(tx, 1, a.info.mac, b.info.mac, 192, 2);
+    expect(b.send(tx, slotRange(2), 2)).toBe(2);
+    expect(await receiveFrames(a, rx, 1)).toBe(1);
+    expect(rx.length[0]).toBe(192);
+    expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 1));
+    expect(rx.bytes.subarray(rx.base(1)).every((x) => x === 0xee)).toBe(true);
+    expect(a.counters()).toMatchObject({ rxFrames: 1, rxTruncated: 1 });
+  });
+
+  it('counts the frames the kernel drops when the ring is full', async () => {
+    const a = open('va', { ringBlocks: 2, ringBlockBytes: 4096 });
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 256 });
+    const rx = new FrameSlots({ count: 256 });
+    for (let i = 0; i < 256; i++) putFrame(tx, i, a.info.mac, b.info.mac, 1000, i);
+    expect(b.send(tx, slotRange(256), 256)).toBe(256);
+    let got = 0;
+    await waitFor(() => {
+      got += a.receive(rx, got, 256 - got);
+      const c = a.counters();
+      return c.rxFrames + c.rxKernelDrops >= 256;
+    }, 'all 256 frames received or dropped');
+    const c = a.counters();
+    expect(c.rxKernelDrops).toBeGreaterThan(0);
+    expect(c.rxFrames + c.rxKernelDrops).toBe(256);
+    // What did arrive is in order.
+    for (let i = 1; i < got; i++) expect(rx.view.getUint32(rx.start[i] + 14)).toBeGreaterThan(rx.view.getUint32(rx.start[i - 1] + 14));
+  });
+
+  it('notifies and counts link down and up', async () => {
+    const a = open('va');
+    const events: boolean[] = [];
+    a.onLink((up) => events.push(up));
+    ip('link', 'set', 'vb', 'down');
+    await waitFor(() => events.length >= 1, 'link down');
+    expect(a.info.running).toBe(false);
+    ip('link', 'set', 'vb', 'up');
+    await waitFor(() => events.length >= 2, 'link up');
+    expect(events).toEqual([false, true]);
+    expect(a.counters()).toMatchObject({ linkDowns: 1, linkUps: 1 });
+  });
+
+  for (const busyPoll of [false, true]) {
+    it(`calls the readable callback from the event loop (busyPoll ${busyPoll})`, async () => {
+      const a = open('va', { busyPoll });
+      const b = open('vb');
+      const tx = new FrameSlots({ count: 5 });
+      const rx = new FrameSlots({ count: 16 });
+      let got = 0;
+      let calls = 0;
+      a.onReadable(() => {
+        calls++;
+        let n;
+        while ((n = a.receive(rx, got, rx.count - got)) > 0) got += n;
+      });
+      for (let i = 0; i < 5; i++) putFrame(tx, i, a.info.mac, b.info.mac, 70, i);
+      expect(b.send(tx, slotRange(5), 5)).toBe(5);
+      await waitFor(() => got >= 5, 'five frames through the readable callback');
+      expect(got).toBe(5);
+      expect(calls).toBeGreaterThan(0);
+      // Once drained, the callback stays quiet (no spinning on an empty ring).
+      const quiet = calls;
+      await sleep(20);
+      expect(calls).toBe(quiet);
+    });
+  }
+
+  it('counts frames it cannot send and sends the rest', () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 4 });
+    for (let i = 0; i < 4; i++) putFrame(tx, i, b.info.mac, a.info.mac, 80, i);
+    tx.length[1] = 0; // no frame in slot 1
+    putFrame(tx, 2, b.info.mac, a.info.mac, 1600, 2); // longer than the MTU
+    expect(a.send(tx, Int32Array.from([0, 1, 2, 3]), 4)).toBe(2);
+    expect(a.counters()).toMatchObject({ txFrames: 2, txErrors: 2 });
+
+    ip('link', 'set', 'va', 'down');
+    try {
+      expect(a.send(tx, Int32Array.from([0, 3]), 2)).toBe(0);
+      expect(a.counters()).toMatchObject({ txFrames: 2, txErrors: 4 });
+    } finally {
+      ip('link', 'set', 'va', 'up');
+    }
+    // Back up: the first batch goes out (the socket's pending ENETDOWN is not charged to it).
+    expect(a.send(tx, Int32Array.from([0, 3]), 2)).toBe(2);
+    expect(a.counters()).toMatchObject({ txFrames: 4, txErrors: 4 });
+  });
+
+  it('keeps receiving through the readable callback after its interface went down and up', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 2 });
+    const rx = new FrameSlots({ count: 4 });
+    let got = 0;
+    a.onReadable(() => {
+      let n;
+      while ((n = a.receive(rx, got, rx.count - got)) > 0) got += n;
+    });
+    ip('link', 'set', 'va', 'down');
+    ip('link', 'set', 'va', 'up');
+    await waitFor(() => a.info.running, 'va running again');
+    for (let i = 0; i < 2; i++) putFrame(tx, i, a.info.mac, b.info.mac, 90, i);
+    expect(b.send(tx, slotRange(2), 2)).toBe(2);
+    await waitFor(() => got >= 2, 'two frames after down/up');
+    expect(mismatches(rx, tx, 2)).toEqual([]);
+  });
+
+  it('gives typed errors that name what to fix', () => {
+    const err = (fn: () => unknown): FramePortError => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(FramePortError);
+        return e as FramePortError;
+      }
+      throw new Error('expected a FramePortError');
+    };
+    const missing = err(() => open('rbio-none0'));
+    expect(missing.code).toBe('INTERFACE_NOT_FOUND');
+    expect(missing.message).toContain("interface 'rbio-none0' not found");
+    expect(err(() => FramePort.open('va', { netns: 'rbio-absent' })).code).toBe('NETNS_NOT_FOUND');
+    const badRing = err(() => open('va', { ringBlockBytes: 5000 }));
+    expect(badRing.code).toBe('INVALID_ARGUMENT');
+    expect(badRing.message).toContain('ringBlockBytes');
+
+    const a = open('va');
+    a.close();
+    const closed = err(() => a.receive(new FrameSlots({ count: 1 }), 0, 1));
+    expect(closed.code).toBe('PORT_CLOSED');
+    expect(a.counters().rxFrames).toBe(0);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/setpriv'))('says which capability is missing when not run as root', () => {
+    // As nobody, socket(AF_PACKET) fails before any interface is looked up.
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
+      `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
+       try {
+         new NativeFramePort('va', { ringBlockBytes: 4096, ringBlocks: 2, ringTimeoutMs: 1, busyPoll: false });
+       } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { encoding: 'utf8' });
+    const err = JSON.parse(out) as { code: string; message: string };
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.message).toContain('needs CAP_NET_RAW');
+  });
+
+  it('closes ports left open when a worker thread ends', async () => {
+    const worker = new Worker(
+      `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
+       const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, ringBlockBytes: 4096, ringBlocks: 2,
+         ringTimeoutMs: 1, busyPoll: false });
+       port.onReadable(() => {});
+       port.onLink(() => {});
+       require('node:worker_threads').parentPort.postMessage('open');`,
+      { eval: true },
+    );
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    expect(linkJson('va').promiscuity).toBe(1);
+    await worker.terminate();
+    expect(linkJson('va').promiscuity).toBe(0);
+  });
+});
