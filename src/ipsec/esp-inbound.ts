@@ -14,7 +14,7 @@
  * Transport mode over UDP does not fix inner TCP/UDP checksums for NAT (RFC 3948 §3.1.2).
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { readU32, writeU16 } from '../wire/bytes.js';
+import { writeU16 } from '../wire/bytes.js';
 import { internetChecksum } from '../wire/checksum.js';
 import {
   IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, Ipv4Header, isIpv4Fragment, parseIpv4,
@@ -28,15 +28,14 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
-import { ESP_MIN_OVERHEAD, EspStatus, NAT_T_PORT, NO_ESP_PACKETS, espPayloadLength, type EspPackets } from './esp.js';
+import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, espPayloadLength, type EspPackets } from './esp.js';
+import { ESP_IN_UDP_PORT, EspHeader, UdpEncapsulated, classifyEspInUdp, parseEsp } from '../wire/esp.js';
 import { SEQ_REJECTED } from './replay-window.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
 const TWO_32 = 0x1_0000_0000;
 const IPV4_ADDRESS_BYTES = 4;
-/** RFC 3948 §2.3: a NAT-keepalive is one byte, 0xFF. */
-const NAT_KEEPALIVE = 0xff;
 
 export class EspDecryptor {
   readonly capacity: number;
@@ -57,6 +56,7 @@ export class EspDecryptor {
   private readonly v6 = new Ipv6Header();
   private readonly walk = new Ipv6ExtensionWalk();
   private readonly udp = new UdpHeader();
+  private readonly esp = new EspHeader();
   private readonly inner4 = new Ipv4Header();
   private readonly inner6 = new Ipv6Header();
 
@@ -132,7 +132,8 @@ export class EspDecryptor {
       if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
       end = s + IPV6_HEADER_BYTES + this.v6.payloadLength;
       if (walkIpv6Extensions(bytes, s, end - s, this.walk) !== WireStatus.Ok) return EspStatus.Malformed;
-      if (this.walk.fragmentHeaderOffset !== -1) return EspStatus.Fragment;
+      // An atomic fragment (offset 0, M clear) is a whole datagram (RFC 4303 erratum 133).
+      if (this.walk.fragmentOffset !== 0 || this.walk.moreFragments) return EspStatus.Fragment;
       protocol = this.walk.upperProtocol;
       upper = this.walk.upperOffset;
       dst = this.v6.dstOffset;
@@ -149,22 +150,24 @@ export class EspDecryptor {
       esp = upper;
     } else if (protocol === IpProtocol.Udp) {
       if (parseUdp(bytes, upper, end - upper, this.udp) !== WireStatus.Ok) return EspStatus.Malformed;
-      if (this.udp.dstPort !== NAT_T_PORT) return EspStatus.NotEsp;
-      const payload = this.udp.payloadOffset;
-      const payloadLength = this.udp.payloadLength;
-      if (payloadLength === 1 && bytes[payload] === NAT_KEEPALIVE) return EspStatus.Keepalive;
-      // RFC 3948 §2.2: four zero bytes (the non-ESP marker) introduce IKE, not ESP.
-      if (payloadLength < 4 || readU32(bytes, payload) === 0) return EspStatus.NotEsp;
-      esp = payload;
-      end = payload + payloadLength;
+      if (this.udp.dstPort !== ESP_IN_UDP_PORT) return EspStatus.NotEsp;
+      esp = this.udp.payloadOffset;
+      end = esp + this.udp.payloadLength;
+      switch (classifyEspInUdp(bytes, esp, end - esp)) {
+        case UdpEncapsulated.Keepalive: return EspStatus.Keepalive;
+        case UdpEncapsulated.Ike: return EspStatus.NotEsp;
+        case UdpEncapsulated.Invalid: return EspStatus.Malformed;
+      }
       udpEncapsulated = true;
     } else {
       return EspStatus.NotEsp;
     }
     const espLength = end - esp;
     if (espLength < ESP_MIN_OVERHEAD) return EspStatus.Malformed;
+    // RFC 4303 §2.1: SPIs 0..255 are never assigned, so no SA can match them.
+    if (parseEsp(bytes, esp, espLength, this.esp) !== WireStatus.Ok) return EspStatus.NoSa;
 
-    const sa = this.sad.lookupInbound(readU32(bytes, esp), bytes, dst, addressLength);
+    const sa = this.sad.lookupInbound(this.esp.spi, bytes, dst, addressLength);
     if (sa === null) return EspStatus.NoSa;
     if (sa.udpEncapsulated !== udpEncapsulated) return EspStatus.EncapsulationMismatch;
     if (sa.mode === 'transport' && nextHeaderByte < 0) return EspStatus.Unsupported;
@@ -172,7 +175,7 @@ export class EspDecryptor {
       sa.counters[SaCounter.ExpiredDrops]++;
       return EspStatus.Expired;
     }
-    const seq = sa.replay!.check(readU32(bytes, esp + 4));
+    const seq = sa.replay!.check(this.esp.sequence);
     if (seq === SEQ_REJECTED) {
       sa.counters[SaCounter.ReplayDrops]++;
       return EspStatus.Replay;

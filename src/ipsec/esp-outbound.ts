@@ -12,7 +12,7 @@ import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } f
 import { readU32, writeU16, writeU32 } from '../wire/bytes.js';
 import { internetChecksum } from '../wire/checksum.js';
 import {
-  IPV4_CHECKSUM, IPV4_MAX_TOTAL_LENGTH, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
+  IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
   Ipv4Header, isIpv4Fragment, parseIpv4, writeIpv4Header,
 } from '../wire/ipv4.js';
 import {
@@ -24,11 +24,11 @@ import { WireStatus } from '../wire/status.js';
 import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
 import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
 import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, espPadLength, writeEspTrailer, type EspPackets } from './esp.js';
+import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, writeEspHeader } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
 const TWO_32 = 0x1_0000_0000;
-const IPV6_MAX_PAYLOAD = 0xffff;
 
 export class EspEncryptor {
   readonly capacity: number;
@@ -144,20 +144,19 @@ export class EspEncryptor {
     const tfc = sa.tfcPadTo > innerLength ? sa.tfcPadTo - innerLength : 0;
     const payloadLength = innerLength + tfc;
     const outerHeader = sa.outerIpv6 ? IPV6_HEADER_BYTES : IPV4_MIN_HEADER_BYTES;
-    const udpBytes = sa.udpEncapsulated ? UDP_HEADER_BYTES : 0;
-    const outerStart = s - ESP_HEADER_BYTES - udpBytes - outerHeader;
+    const outerStart = s - ESP_HEADER_BYTES - (sa.udpEncapsulated ? UDP_HEADER_BYTES : 0) - outerHeader;
     const pad = espPadLength(payloadLength);
-    const espEnd = s + payloadLength + pad + 2 + ESP_ICV_BYTES;
-    if (outerStart < lo || espEnd > hi) return this.noRoom(sa);
-    const total = espEnd - outerStart;
-    if (total - (sa.outerIpv6 ? IPV6_HEADER_BYTES : 0) > (sa.outerIpv6 ? IPV6_MAX_PAYLOAD : IPV4_MAX_TOTAL_LENGTH)) return EspStatus.TooBig;
-
+    const textLength = payloadLength + pad + ESP_TRAILER_BYTES;
+    const espEnd = s + textLength + ESP_ICV_BYTES;
+    const status = this.checkRoom(sa, outerStart, espEnd, lo, hi, sa.outerIpv6);
+    if (status !== EspStatus.Pending) return status;
     const seq = this.assignSequence(sa);
     if (seq === 0) return EspStatus.SeqOverflow;
     this.charge(sa, innerLength);
 
     bytes.fill(0, s + innerLength, s + payloadLength);
     writeEspTrailer(bytes, s + payloadLength, pad, nextHeader);
+    const total = espEnd - outerStart;
     const esp = s - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp, seq);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);
@@ -187,7 +186,7 @@ export class EspEncryptor {
       h.dst = readU32(sa.destination, 0);
       writeIpv4Header(bytes, outerStart, h);
     }
-    return this.queue(sa, i, outerStart, total, esp, payloadLength + pad + 2, seq);
+    return this.queue(sa, i, outerStart, total, esp, textLength, seq);
   }
 
   /**
@@ -210,29 +209,29 @@ export class EspEncryptor {
       if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
       packetLength = IPV6_HEADER_BYTES + this.v6.payloadLength;
       if (walkIpv6Extensions(bytes, s, packetLength, this.walk) !== WireStatus.Ok) return EspStatus.Malformed;
-      if (this.walk.fragmentHeaderOffset !== -1) return EspStatus.Fragment;
+      // An atomic fragment (offset 0, M clear) is a whole datagram (RFC 4303 erratum 133).
+      if (this.walk.fragmentOffset !== 0 || this.walk.moreFragments) return EspStatus.Fragment;
       insert = this.walk.espInsertOffset;
       nextHeaderByte = this.walk.espNextHeaderOffset;
     } else {
       return EspStatus.Malformed;
     }
     const payloadLength = s + packetLength - insert;
-    const udpBytes = sa.udpEncapsulated ? UDP_HEADER_BYTES : 0;
-    const front = udpBytes + ESP_HEADER_BYTES;
+    const front = (sa.udpEncapsulated ? UDP_HEADER_BYTES : 0) + ESP_HEADER_BYTES;
     const newStart = s - front;
     const pad = espPadLength(payloadLength);
-    const espEnd = insert + payloadLength + pad + 2 + ESP_ICV_BYTES;
-    if (newStart < lo || espEnd > hi) return this.noRoom(sa);
-    const total = espEnd - newStart;
-    if (total - (version === 6 ? IPV6_HEADER_BYTES : 0) > (version === 6 ? IPV6_MAX_PAYLOAD : IPV4_MAX_TOTAL_LENGTH)) return EspStatus.TooBig;
-
+    const textLength = payloadLength + pad + ESP_TRAILER_BYTES;
+    const espEnd = insert + textLength + ESP_ICV_BYTES;
+    const status = this.checkRoom(sa, newStart, espEnd, lo, hi, version === 6);
+    if (status !== EspStatus.Pending) return status;
     const seq = this.assignSequence(sa);
     if (seq === 0) return EspStatus.SeqOverflow;
     this.charge(sa, packetLength);
 
     const nextHeader = bytes[nextHeaderByte];
-    bytes.copyWithin(newStart, s, insert);
     writeEspTrailer(bytes, insert + payloadLength, pad, nextHeader);
+    const total = espEnd - newStart;
+    bytes.copyWithin(newStart, s, insert);
     const esp = insert - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp, seq);
     bytes[nextHeaderByte - front] = this.writeUdp(sa, bytes, esp, espEnd);
@@ -243,7 +242,7 @@ export class EspEncryptor {
     } else {
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }
-    return this.queue(sa, i, newStart, total, esp, payloadLength + pad + 2, seq);
+    return this.queue(sa, i, newStart, total, esp, textLength, seq);
   }
 
   /** RFC 4303 §3.3.3: out of sequence numbers means the SA is finished: expire it for rekey. */
@@ -264,18 +263,23 @@ export class EspEncryptor {
     this.sad.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], this.now));
   }
 
-  private noRoom(sa: SecurityAssociation): EspStatus {
-    sa.counters[SaCounter.NoRoomDrops]++;
-    return EspStatus.NoRoom;
+  /** Whether the result [first, end) fits the slot [lo, hi) and the IP length field; Pending means yes. */
+  private checkRoom(sa: SecurityAssociation, first: number, end: number, lo: number, hi: number, ipv6: boolean): EspStatus {
+    if (first < lo || end > hi) {
+      sa.counters[SaCounter.NoRoomDrops]++;
+      return EspStatus.NoRoom;
+    }
+    // The IPv4 total length and the IPv6 payload length are 16-bit fields.
+    if (end - first - (ipv6 ? IPV6_HEADER_BYTES : 0) > 0xffff) return EspStatus.TooBig;
+    return EspStatus.Pending;
   }
 
   /** SPI, low 32 bits of the sequence number, and the IV: the full 64-bit sequence number (RFC 4106 §3.1: unique per key). */
   private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number, seq: number): void {
     const low = seq >>> 0;
-    writeU32(bytes, esp, sa.spi);
-    writeU32(bytes, esp + 4, low);
-    writeU32(bytes, esp + 8, (seq - low) / TWO_32);
-    writeU32(bytes, esp + 12, low);
+    writeEspHeader(bytes, esp, sa.spi, low);
+    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, (seq - low) / TWO_32);
+    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES + 4, low);
   }
 
   /** Writes the RFC 3948 §2.1 UDP header in front of the ESP header if the SA uses it; returns the IP protocol. */

@@ -1,9 +1,11 @@
 /**
  * ESP (RFC 4303) pieces shared by the outbound and inbound engines: the per-packet outcome,
- * the packet batch they work on, the fixed layout sizes, and the trailer rules (RFC 4303 §2.4).
+ * the packet batch they work on, the overhead sizes, and the trailer rules (RFC 4303 §2.4).
+ * SPI and sequence number fields are coded by src/wire/esp.ts.
  */
 import { ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
 import { DropReason } from '../dataplane/drop-reason.js';
+import { ESP_MIN_ALIGNMENT, ESP_TRAILER_BYTES } from '../wire/esp.js';
 
 /** Outcome of one packet. `Ok` means forward the packet now at start[i], length[i]. */
 export const enum EspStatus {
@@ -92,12 +94,8 @@ export const NO_ESP_PACKETS: EspPackets = {
   bytes: new Uint8Array(0), start: new Int32Array(0), length: new Int32Array(0), status: new Uint8Array(0),
 };
 
-/** Pad Length and Next Header (RFC 4303 §2.4, §2.5). */
-export const ESP_TRAILER_BYTES = 2;
-/** ESP header through IV in front of the payload, trailer and ICV behind it, with no padding. */
+/** ESP header through IV in front of the payload; trailer (Pad Length, Next Header) and ICV behind it, with no padding. */
 export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_BYTES;
-/** RFC 3948 §2: ESP-in-UDP arrives on this port. */
-export const NAT_T_PORT = 4500;
 /** TTL / hop limit of outer headers written in tunnel mode. */
 export const OUTER_TTL = 64;
 
@@ -106,30 +104,30 @@ export const OUTER_TTL = 64;
  * supported algorithm is a stream mode, so 4-byte alignment is the only constraint).
  */
 export function espPadLength(payloadLength: number): number {
-  return (4 - ((payloadLength + ESP_TRAILER_BYTES) & 3)) & 3;
+  return (ESP_MIN_ALIGNMENT - ((payloadLength + ESP_TRAILER_BYTES) % ESP_MIN_ALIGNMENT)) % ESP_MIN_ALIGNMENT;
 }
 
 /**
  * Writes padding 1, 2, 3, ... (RFC 4303 §2.4 default content), Pad Length and Next Header
- * at bytes[off]. Returns the offset after the trailer.
+ * at bytes[off]. Returns the trailer length.
  */
 export function writeEspTrailer(bytes: Uint8Array, off: number, padLength: number, nextHeader: number): number {
-  for (let k = 1; k <= padLength; k++) bytes[off++] = k;
-  bytes[off++] = padLength;
-  bytes[off++] = nextHeader;
-  return off;
+  for (let k = 0; k < padLength; k++) bytes[off + k] = k + 1;
+  bytes[off + padLength] = padLength;
+  bytes[off + padLength + 1] = nextHeader;
+  return padLength + ESP_TRAILER_BYTES;
 }
 
 /**
  * Checks the decrypted trailer of the `textLength` bytes at `text` (RFC 4303 §2.4: the pad
  * length fits and the padding bytes are 1, 2, 3, ...). Returns the payload length, or -1.
+ * The Next Header is the last byte of the text.
  */
 export function espPayloadLength(bytes: Uint8Array, text: number, textLength: number): number {
   if (textLength < ESP_TRAILER_BYTES) return -1;
   const padLength = bytes[text + textLength - 2];
   const payloadLength = textLength - ESP_TRAILER_BYTES - padLength;
   if (payloadLength < 0) return -1;
-  const pad = text + payloadLength;
-  for (let k = 0; k < padLength; k++) if (bytes[pad + k] !== k + 1) return -1;
+  for (let k = 0; k < padLength; k++) if (bytes[text + payloadLength + k] !== k + 1) return -1;
   return payloadLength;
 }

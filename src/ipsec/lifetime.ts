@@ -32,6 +32,10 @@ export const enum LifetimeEvent {
 /** Thrown for a limit that is negative, not an integer, or a soft limit above its hard limit. */
 export class LifetimeConfigError extends Error {
   override readonly name = 'LifetimeConfigError';
+  /** The SA config field at fault, e.g. "lifetime.soft.packets". */
+  constructor(readonly field: string, message: string) {
+    super(`${field} ${message}`);
+  }
 }
 
 export class Lifetime {
@@ -91,15 +95,14 @@ export class Lifetime {
 function checkLimit(level: 'soft' | 'hard', kind: string, value: number | undefined): number {
   if (value === undefined || value === 0) return Infinity;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new LifetimeConfigError(
-      `lifetime.${level}.${kind} must be a non-negative integer (0 = no limit), got ${String(value)}`);
+    throw new LifetimeConfigError(`lifetime.${level}.${kind}`, `must be a non-negative integer (0 = no limit), got ${String(value)}`);
   }
   return value;
 }
 
 function checkOrder(kind: string, soft: number, hard: number): void {
   if (soft > hard) {
-    throw new LifetimeConfigError(
-      `lifetime.soft.${kind} (${soft}) exceeds lifetime.hard.${kind} (${hard}): lower the soft limit so the rekey comes first`);
+    throw new LifetimeConfigError(`lifetime.soft.${kind}`,
+      `(${soft}) exceeds lifetime.hard.${kind} (${hard}): lower the soft limit so the rekey comes first`);
   }
 }

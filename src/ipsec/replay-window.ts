@@ -18,9 +18,10 @@ export const SEQ_REJECTED = -1;
 
 const TWO_32 = 0x1_0000_0000;
 
-/** Thrown when a window is configured outside its limits. */
+/** Thrown when a window is configured outside its limits; `field` names the SA config field. */
 export class ReplayWindowConfigError extends Error {
   override readonly name = 'ReplayWindowConfigError';
+  readonly field = 'replayWindow';
 }
 
 export class ReplayWindow {

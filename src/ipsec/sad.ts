@@ -160,7 +160,7 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
       const handle = this.backend.createSa(config.algorithm, config.keyAndSalt, { esn: config.esn ?? false });
       let sa: SecurityAssociation;
       try {
-        sa = new SecurityAssociation(config, this.backend, handle, now, this.nextSerial++, manual);
+        sa = new SecurityAssociation(config, handle, now, this.nextSerial++, manual);
       } catch (e) {
         this.backend.freeSa(handle);
         throw e;

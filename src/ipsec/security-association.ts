@@ -3,7 +3,8 @@
  * the per-packet code reads is a plain number, boolean or preallocated typed array.
  * Configuration is validated here; keys are handed to the AEAD backend by the SAD and never kept.
  */
-import { AEAD_ALGORITHMS, checkKeyMaterial, type AeadAlgorithm, type AeadBackend } from '../crypto/aead.js';
+import { AEAD_ALGORITHMS, checkKeyMaterial, type AeadAlgorithm } from '../crypto/aead.js';
+import { formatAddress } from '../policy/address-text.js';
 import { Lifetime, type LifetimeConfig } from './lifetime.js';
 import { ReplayWindow, REPLAY_WINDOW_DEFAULT } from './replay-window.js';
 
@@ -125,9 +126,12 @@ export class SecurityAssociation {
   ipv4Id = 0;
   private readonly seqLimit: number;
 
-  /** Use SecurityAssociationDatabase.install; `config` must have passed validateSaConfig. */
-  constructor(config: SecurityAssociationConfig, readonly backend: AeadBackend, readonly handle: number,
-    installedAt: number, serial: number, manual: boolean) {
+  /**
+   * Use SecurityAssociationDatabase.install; `config` must have passed validateSaConfig.
+   * `handle` is the key context in the SAD's AEAD backend; the record never holds key bytes.
+   */
+  constructor(config: SecurityAssociationConfig, readonly handle: number, installedAt: number, serial: number,
+    manual: boolean) {
     this.spi = config.spi >>> 0;
     this.direction = config.direction;
     this.mode = config.mode;
@@ -154,6 +158,31 @@ export class SecurityAssociation {
   /** True while the SA may pass traffic: installed and not expired. */
   get usable(): boolean {
     return !this.removed && !this.lifetime.expired;
+  }
+
+  /** Status view for logs, the console and `--json` (no key material exists here to leak). */
+  toJSON(): Record<string, unknown> {
+    const counters: Record<string, number> = {};
+    SA_COUNTER_NAMES.forEach((name, i) => { counters[name] = this.counters[i]; });
+    return {
+      spi: `0x${this.spi.toString(16).padStart(8, '0')}`,
+      direction: this.direction,
+      mode: this.mode,
+      source: addressText(this.source),
+      destination: addressText(this.destination),
+      udpEncapsulation: this.udpEncapsulated ? { sourcePort: this.udpSourcePort, destinationPort: this.udpDestinationPort } : null,
+      algorithm: this.algorithm,
+      esn: this.esn,
+      policyId: this.policyId,
+      manual: this.manual,
+      sequence: this.replay ? this.replay.highest : this.lastSeq,
+      replayWindow: this.replay?.size ?? null,
+      tfcPadTo: this.tfcPadTo,
+      rekeyRequested: this.lifetime.softRaised,
+      expired: this.lifetime.expired,
+      removed: this.removed,
+      counters,
+    };
   }
 
   /**
@@ -214,6 +243,10 @@ export function validateSaConfig(config: SecurityAssociationConfig): void {
   if (!Number.isSafeInteger(config.policyId)) {
     throw new SecurityAssociationConfigError('policyId', `must be the integer id of an SPD entry, got ${String(config.policyId)}`);
   }
+}
+
+function addressText(address: Uint8Array): string {
+  return formatAddress(address.length === 4 ? 4 : 6, BigInt(`0x${Buffer.from(address).toString('hex')}`));
 }
 
 function checkAddress(field: string, address: Uint8Array): void {

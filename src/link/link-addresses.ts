@@ -114,10 +114,14 @@ export function isRouterDestination(settings: LinkSettings, bytes: Uint8Array, o
   );
 }
 
+/** The u32 netmask of an IPv4 prefix length (0 to 32). */
+export function ipv4PrefixMask(length: number): number {
+  return length === 0 ? 0 : (0xffff_ffff << (32 - length)) >>> 0;
+}
+
 /** Whether an IPv4 address is on the TEP's subnet (reachable without the next hop). */
 export function isOnTepLink(settings: LinkSettings, address: number): boolean {
-  const mask = settings.tepPrefixLength === 0 ? 0 : (0xffff_ffff << (32 - settings.tepPrefixLength)) >>> 0;
-  return ((address ^ settings.tepAddress) & mask) === 0;
+  return ((address ^ settings.tepAddress) & ipv4PrefixMask(settings.tepPrefixLength)) === 0;
 }
 
 /**

@@ -12,6 +12,7 @@
 import { inRange, readU16, readU32 } from '../wire/bytes.js';
 import { Ipv4Header, parseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, IPV6_NO_UPPER_LAYER, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, ROUTING_TYPE_2, walkIpv6Extensions } from '../wire/ipv6.js';
+import { MH_TYPE } from '../wire/mobility.js';
 import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { parseAddress, writeAddressWords } from './address-text.js';
@@ -39,11 +40,9 @@ export class PacketSelectors {
   remotePort = PORT_OPAQUE;
 }
 
-/** Bytes of the upper-layer header the selectors need: two ports, ICMP type+code, or MH up to its type. */
+/** Bytes of the upper-layer header the selectors need: two ports, or ICMP type and code. */
 const PORT_BYTES = 4;
 const ICMP_TYPE_CODE_BYTES = 2;
-/** RFC 6275 §6.1.1: Payload Proto, Header Len, MH Type. */
-const MH_TYPE_OFFSET = 2;
 
 /**
  * Reads selectors from packets. Holds the scratch headers the wire parsers fill, so one
@@ -152,8 +151,8 @@ function readUpperSelectors(
     if (length < ICMP_TYPE_CODE_BYTES) return WireStatus.Truncated;
     out.localPort = readU16(bytes, off);
   } else if (protocol === IpProtocol.Mobility && icmpProtocol === IpProtocol.Icmpv6) {
-    if (length <= MH_TYPE_OFFSET) return WireStatus.Truncated;
-    out.localPort = bytes[off + MH_TYPE_OFFSET] << 8;
+    if (length <= MH_TYPE) return WireStatus.Truncated;
+    out.localPort = bytes[off + MH_TYPE] << 8;
   }
   return WireStatus.Ok;
 }

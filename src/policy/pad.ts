@@ -10,6 +10,7 @@ import { REDACTED, SecretBytes } from './secret-bytes.js';
 import { type Box, uncoveredPart } from './selector-space.js';
 import {
   ANY_PROTOCOL,
+  describePortRange,
   parsePortRange,
   parseProtocol,
   type PortRange,
@@ -212,9 +213,7 @@ function parseSide(spec: TrafficSelectorSideSpec, path: string, issues: IssueLis
 function describeSide(side: TrafficSelectorSide): string {
   const addr = side.address === null ? 'any' : formatAddressRange(side.address);
   const proto = side.protocol === ANY_PROTOCOL ? 'any' : String(side.protocol);
-  const { lo, hi } = side.port;
-  const port = lo === 0 && hi === 65536 ? 'any' : lo === 65536 ? 'opaque' : lo === hi ? String(lo) : `${lo}-${Math.min(hi, 65535)}`;
-  return `${addr} proto ${proto} port ${port}`;
+  return `${addr} proto ${proto} port ${describePortRange(side.port)}`;
 }
 
 function describeIdentity(id: PadIdentity): string {

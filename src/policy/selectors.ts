@@ -5,11 +5,13 @@
  *
  * Port fields hold 0..65535, or PORT_OPAQUE when the packet does not show them (§4.4.1.1 OPAQUE:
  * non-initial fragments, and next-layer protocols without ports). A selector's port range is an
- * interval over 0..PORT_OPAQUE, so ANY = [0, OPAQUE], OPAQUE = [OPAQUE, OPAQUE], and a concrete range
- * never matches an opaque packet (ANY covers OPAQUE, §4.4.1.1). §4.4.1.1 carries the ICMP/ICMPv6 type and code, and the Mobility
- * Header type, in the 16-bit port selector: this code uses the local port field, type in the high byte.
+ * interval over 0..PORT_OPAQUE, so ANY = [0, OPAQUE] (ANY covers OPAQUE), OPAQUE = [OPAQUE, OPAQUE],
+ * and a concrete range never matches an opaque packet. §4.4.1.1 carries the ICMP/ICMPv6 type and
+ * code, and the Mobility Header type, in the 16-bit port selector: this code uses the local port
+ * field, type in the high byte.
  */
 
+import { IpProtocol } from '../wire/protocol.js';
 import {
   type AddressFamily,
   type AddressRange,
@@ -18,7 +20,6 @@ import {
   parseAddressRange,
   writeAddressWords,
 } from './address-text.js';
-import { IpProtocol } from '../wire/protocol.js';
 import type { PacketSelectors } from './packet-selectors.js';
 import { type IssueList, quote } from './validation.js';
 
@@ -232,7 +233,8 @@ export function parseTrafficSelector(spec: TrafficSelectorSpec, path: string, is
   });
 }
 
-function describePorts(r: PortRange): string {
+/** "any", "opaque", "53" or "1000-2000". */
+export function describePortRange(r: PortRange): string {
   if (r.lo === 0 && r.hi === PORT_OPAQUE) return 'any';
   if (r.lo === PORT_OPAQUE) return 'opaque';
   const hi = Math.min(r.hi, 65535);
@@ -243,7 +245,7 @@ function describePorts(r: PortRange): string {
 export function describeTrafficSelector(sel: TrafficSelector): string {
   const addr = (r: AddressRange | null) => (r === null ? 'any' : formatAddressRange(r));
   const proto = sel.protocol === ANY_PROTOCOL ? 'any' : String(sel.protocol);
-  return `${addr(sel.local)} -> ${addr(sel.remote)} proto ${proto} ports ${describePorts(sel.localPort)} -> ${describePorts(sel.remotePort)}`;
+  return `${addr(sel.local)} -> ${addr(sel.remote)} proto ${proto} ports ${describePortRange(sel.localPort)} -> ${describePortRange(sel.remotePort)}`;
 }
 
 /** Words per row in SelectorTable.addr: local lo, local hi, remote lo, remote hi (4 words each). */

@@ -8,6 +8,7 @@
  */
 
 import { AEAD_ALGORITHMS, type AeadAlgorithm } from '../crypto/aead.js';
+import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { type AddressFamily, formatAddress, parseAddress } from './address-text.js';
 import type { PacketSelectors } from './packet-selectors.js';
 import { boxesIntersect, boxesOfSelector, DEFAULT_PIECE_LIMIT, uncoveredPart } from './selector-space.js';
@@ -152,8 +153,6 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** RFC 4303 §3.4.3: 64 SHOULD be the default window. */
 export const DEFAULT_REPLAY_WINDOW = 64;
 export const MAX_REPLAY_WINDOW = 4096;
-/** RFC 3948 §2: UDP-encapsulated ESP uses port 4500. */
-export const NAT_T_PORT = 4500;
 export const DEFAULT_HARD_SECONDS = 3600;
 
 const NO_PFP: Readonly<Required<PfpConfig>> = Object.freeze({
@@ -406,17 +405,17 @@ function parseTunnel(config: { local: string; remote: string }, path: string, is
 
 function parseUdpEncapsulation(config: ProtectConfig['udpEncapsulation'], path: string, issues: IssueList): ProtectAction['udpEncapsulation'] {
   if (config === undefined || config === false) return null;
-  if (config === true) return Object.freeze({ localPort: NAT_T_PORT, remotePort: NAT_T_PORT });
+  if (config === true) return Object.freeze({ localPort: ESP_IN_UDP_PORT, remotePort: ESP_IN_UDP_PORT });
   if (!isPlainObject(config)) {
     issues.add(path, `${quote(config)} is not valid: use true, false, or { localPort, remotePort }`);
     return null;
   }
   checkKnownFields(config, ['localPort', 'remotePort'], path, issues);
   const port = (v: unknown, field: string): number => {
-    if (v === undefined) return NAT_T_PORT;
+    if (v === undefined) return ESP_IN_UDP_PORT;
     if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
     issues.add(`${path}.${field}`, `${quote(v)} is not a UDP port: use 1 to 65535 (RFC 3948 uses 4500)`);
-    return NAT_T_PORT;
+    return ESP_IN_UDP_PORT;
   };
   return Object.freeze({ localPort: port(config.localPort, 'localPort'), remotePort: port(config.remotePort, 'remotePort') });
 }

@@ -75,8 +75,8 @@ export function parseEspTrailer(bytes: Uint8Array, textOff: number, textLen: num
 
 /**
  * Appends padding 1, 2, 3, ..., Pad Length and Next Header after a payload of `payloadLength`
- * bytes ending at `off`, so that payload + trailer is a multiple of `alignment` (a power of two
- * >= 4, RFC 4303 §2.4). Returns the trailer length, or 0 when it does not fit.
+ * bytes ending at `off`, so that payload + trailer is a multiple of `alignment` (>= 4,
+ * RFC 4303 §2.4). Returns the trailer length, or 0 when it does not fit.
  */
 export function writeEspTrailer(bytes: Uint8Array, off: number, payloadLength: number, nextHeader: number, alignment: number): number {
   const padLength = (alignment - ((payloadLength + ESP_TRAILER_BYTES) % alignment)) % alignment;

@@ -6,7 +6,6 @@ import { WireStatus } from './status.js';
 
 export const ETHERNET_HEADER_BYTES = 14;
 export const VLAN_TAG_BYTES = 4;
-export const MAC_BYTES = 6;
 /** Field offsets from the start of the frame. */
 export const ETHERNET_DST = 0;
 export const ETHERNET_SRC = 6;

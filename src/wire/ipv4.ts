@@ -6,7 +6,6 @@ import { WireStatus } from './status.js';
 
 export const IPV4_VERSION = 4;
 export const IPV4_MIN_HEADER_BYTES = 20;
-export const IPV4_MAX_HEADER_BYTES = 60;
 /** Largest datagram: total length is a 16-bit field (RFC 791 §3.1). */
 export const IPV4_MAX_TOTAL_LENGTH = 65535;
 

@@ -6,6 +6,7 @@ export const IpProtocol = Object.freeze({
   Ipv4: 4,
   Tcp: 6,
   Udp: 17,
+  Dccp: 33,
   /** IPv6-in-IP (RFC 4213 §3.5 6in4, RFC 8200). */
   Ipv6: 41,
   Routing: 43,
@@ -15,8 +16,10 @@ export const IpProtocol = Object.freeze({
   Icmpv6: 58,
   NoNextHeader: 59,
   DestinationOptions: 60,
+  Sctp: 132,
   /** Mobility Header (RFC 6275 §6.1). */
   Mobility: 135,
+  UdpLite: 136,
 });
 
 /** EtherType values (IEEE 802; RFC 894, RFC 826, RFC 2464). */

@@ -11,7 +11,7 @@ export const WireStatus = Object.freeze({
   /** The buffer ends before the header (or the length its fields announce). */
   Truncated: 2,
   BadVersion: 3,
-  /** IPv4 IHL below 5, or a header length field too small for the header. */
+  /** IPv4 IHL below 5 (RFC 791 §3.1). */
   BadHeaderLength: 4,
   /** IPv4 total length shorter than the header. */
   BadTotalLength: 5,
@@ -28,7 +28,7 @@ export const WireStatus = Object.freeze({
   BadExtensionOrder: 11,
   /** IPv4 fragment whose offset + length passes 65535 (RFC 791 §3.2). */
   BadFragment: 12,
-  /** UDP, Mobility Header or ICMP length field inconsistent with the buffer or message type. */
+  /** UDP length field below the 8-byte header (RFC 768). */
   BadLength: 13,
   /** EtherType below 0x0600 (an 802.3 length field) or a misplaced VLAN tag. */
   UnsupportedFrame: 14,

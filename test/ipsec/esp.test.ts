@@ -165,6 +165,22 @@ describe('ESP outbound details', () => {
     expect(lab.packet(0)).toEqual(clear);
   });
 
+  it('inserts transport-mode ESP after Hop-by-Hop and an atomic Fragment header, refuses real IPv6 fragments', () => {
+    const lab = new EspLab(backend);
+    const { out } = lab.pair({ spi: 0x5200, mode: 'transport', source: V6_A, destination: V6_B, algorithm: 'chacha20-poly1305' });
+    // Hop-by-Hop (PadN) -> Fragment (offset 0, M as given) -> experimental payload.
+    const chain = (more: number) => Uint8Array.of(44, 0, 1, 4, 0, 0, 0, 0, 253, 0, 0, more, 0, 0, 0, 9);
+    lab.build(0, (b, off) => writeIpv6Packet(b, off, { nextHeader: 0, extensions: chain(0), payload: payloadOf(30, 5) }));
+    const clear = lab.packet(0);
+    expect(lab.seal(out, [0])).toEqual([EspStatus.Ok]);
+    const sealed = lab.packet(0);
+    expect(sealed[40 + 8]).toBe(50); // the Fragment header now names ESP
+    expect(lab.open([0])).toEqual([EspStatus.Ok]);
+    expect(lab.packet(0)).toEqual(clear);
+    lab.build(0, (b, off) => writeIpv6Packet(b, off, { nextHeader: 0, extensions: chain(1), payload: payloadOf(30, 5) }));
+    expect(lab.seal(out, [0])).toEqual([EspStatus.Fragment]);
+  });
+
   it('refuses fragments in transport mode (RFC 4303 §3.3.4) and carries them in tunnel mode', () => {
     const lab = new EspLab(backend);
     lab.build(0, (b, off) => writeIpv4Packet(b, off, { payload: payloadOf(64, 3), moreFragments: true }));

@@ -242,6 +242,16 @@ describe('validation names the entry and field', () => {
     expect(p?.lifetime).toEqual({ softSeconds: 3240, hardSeconds: 3600, softBytes: 0, hardBytes: 0, softPackets: 0, hardPackets: 0 });
     expect(spd.entries[0].pfp).toEqual({ localAddress: false, remoteAddress: true, protocol: false, localPort: false, remotePort: false });
   });
+
+  it('renders an operator view as JSON', () => {
+    const spd = SecurityPolicyDatabase.build([
+      { id: 7, name: 'nets', local: '2001:db8:1::/48', remote: '2001:db8:2::/48', protocol: 'tcp', remotePort: 22, action: 'protect', protect: { mode: 'tunnel', tunnel: { local: '192.0.2.1', remote: '198.51.100.2' }, algorithms: AES } },
+      { id: 8, name: 'rest', action: 'discard' },
+    ]);
+    const view = JSON.parse(JSON.stringify(spd));
+    expect(view[0]).toMatchObject({ id: 7, name: 'nets', selector: '2001:db8:1::/48 -> 2001:db8:2::/48 proto 6 ports any -> 22', action: 'protect', protect: { mode: 'tunnel', tunnel: { local: '192.0.2.1', remote: '198.51.100.2' } } });
+    expect(view[1]).toMatchObject({ id: 8, selector: 'any -> any proto any ports any -> any', action: 'discard' });
+  });
 });
 
 describe('shadowing analysis', () => {

@@ -1,0 +1,45 @@
+/**
+ * How tunnel-mode PROTECT entries fit the appliance's role. Tunnel mode carries the red site's
+ * IPv6 inside ESP over IPv4 (RFC 4891 App. A), so only the gateway role can originate it: its SAs
+ * start at the gateway's own TEP and end at a configured peer's TEP. The transparent protector
+ * uses transport mode on the router's tunnel packets instead (RFC 3884 IIPtran).
+ */
+
+import { formatAddress } from '../policy/address-text.js';
+import type { SecurityPolicyDatabase } from '../policy/spd.js';
+import type { IssueList } from '../policy/validation.js';
+import type { GatewaySettings, PeerSettings } from './appliance-config.js';
+
+/**
+ * `gatewayRole` is whether the file has a gateway block; `gateway` and `peers` are null when
+ * their sections are invalid (those issues are already reported).
+ */
+export function checkTunnelModeEntries(
+  spd: SecurityPolicyDatabase,
+  gatewayRole: boolean,
+  gateway: GatewaySettings | null,
+  peers: readonly PeerSettings[] | null,
+  issues: IssueList,
+): void {
+  for (const entry of spd.entries) {
+    const tunnel = entry.protect?.mode === 'tunnel' ? entry.protect.tunnel : null;
+    if (tunnel === null) continue;
+    const path = `spd[${entry.index}].protect`;
+    if (!gatewayRole) {
+      issues.add(`${path}.mode`, 'tunnel mode needs the gateway role: add a gateway block (RFC 4891 App. A), or protect the router\'s tunnel packets in transport mode (RFC 3884)');
+      continue;
+    }
+    if (gateway === null) continue;
+    if (tunnel.family !== 4) {
+      issues.add(`${path}.tunnel.local`, 'is IPv6, but the gateway\'s tunnel endpoint is IPv4: use gateway.tep and the peer\'s TEP as outer addresses');
+      continue;
+    }
+    const ownTep = formatAddress(4, BigInt(gateway.tep));
+    if (tunnel.local !== BigInt(gateway.tep)) {
+      issues.add(`${path}.tunnel.local`, `${formatAddress(4, tunnel.local)} is not this appliance's TEP: use gateway.tep (${ownTep})`);
+    }
+    if (peers !== null && !peers.some((p) => BigInt(p.tep) === tunnel.remote)) {
+      issues.add(`${path}.tunnel.remote`, `${formatAddress(4, tunnel.remote)} is not the TEP of any peer: add it under peers with the prefixes behind it`);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Configuration of the link services of the 6in4 gateway role (RFC 4891/4213): the appliance is
+ * the IPv6 router of the red LAN and an IPv4 tunnel endpoint (TEP) on black. `LinkConfig` is the
+ * plain object the configuration loader produces (addresses as text); `compileLinkSettings`
+ * validates all of it at once and returns the binary `LinkSettings` the data plane uses.
+ */
+import { parseIpv4, parseIpv6 } from '../policy/address-text.js';
+import { IPV6_ADDRESS_BYTES, IPV6_MIN_MTU } from '../wire/ipv6.js';
+import { ipv4PrefixMask, isUnicastMac, linkLocalFromMac, parseMacAddress } from './link-addresses.js';
+import { MAX_MULTICAST_SOLICIT, REACHABLE_TIME_MS, RETRANS_TIMER_MS } from './neighbor-table.js';
+
+export interface RouterAdvertisementConfig {
+  /** Answer Router Solicitations (RFC 4861 §6.2.6). Default true. */
+  answerSolicitations?: boolean;
+  /** MaxRtrAdvInterval for unsolicited RAs, 4 to 1800 s (RFC 4861 §6.2.1); 0 sends none. Default 0. */
+  intervalSeconds?: number;
+  /** AdvDefaultLifetime: 0 (not a default router) or up to 9000 s, at least intervalSeconds. Default 1800. */
+  routerLifetimeSeconds?: number;
+  /** AdvValidLifetime of the prefix (RFC 4861 §6.2.1). Default 2592000 (30 days). */
+  prefixValidLifetimeSeconds?: number;
+  /** AdvPreferredLifetime of the prefix, at most the valid lifetime. Default 604800 (7 days). */
+  prefixPreferredLifetimeSeconds?: number;
+  /** AdvCurHopLimit, 0 to 255 (0: unspecified). Default 64. */
+  curHopLimit?: number;
+}
+
+export interface NeighborCacheConfig {
+  /** Entries per table (IPv4 and IPv6 each), 1 to 65536. Default 256. */
+  capacity?: number;
+  /** Frames queued per unresolved neighbor, 1 to 64 (RFC 4861 §7.2.2). Default 3. */
+  pendingFramesPerNeighbor?: number;
+  /** Frames queued for all unresolved neighbors of one table, 1 to 4096. Default 64. */
+  pendingFrames?: number;
+  /** Time between solicitations, 100 to 60000 ms (RetransTimer). Default 1000. */
+  retransmitMs?: number;
+  /** Solicitations before a neighbor is given up, 1 to 10 (MAX_MULTICAST_SOLICIT). Default 3. */
+  solicitations?: number;
+  /** How long a confirmation counts, 1000 to 3600000 ms (ReachableTime). Default 30000. */
+  reachableMs?: number;
+}
+
+/** Source address of ICMPv4 errors. */
+export type Icmpv4ErrorSourceName = 'tep' | 'invoking-destination';
+
+export interface IcmpErrorConfig {
+  /** Token refill rate, 0 (no ICMP errors) to 10000 per second (RFC 4443 §2.4(f)). Default 100. */
+  perSecond?: number;
+  /** Bucket size, 1 to 10000. Default 10. */
+  burst?: number;
+  /**
+   * "tep" (default): ICMPv4 errors come from the TEP address, the appliance's own address
+   * (RFC 1812 §4.3.2.4). "invoking-destination": for the transparent role, where the appliance
+   * owns no IPv4 address, errors carry the destination of the packet that caused them, the only
+   * address the sender can route back to.
+   */
+  ipv4Source?: Icmpv4ErrorSourceName;
+}
+
+export interface LinkConfig {
+  /** MAC of the red NIC, "02:00:5e:10:00:01". */
+  redMac: string;
+  /** MAC of the black NIC. */
+  blackMac: string;
+  /** The router's global IPv6 address on the red LAN, "2001:db8:1::1". */
+  routerAddress: string;
+  /** Length of the red LAN prefix the router advertises; 64 for SLAAC (RFC 4862 §5.5.3). */
+  routerPrefixLength: number;
+  /** The IPv4 tunnel endpoint address on black, "192.0.2.1". */
+  tepAddress: string;
+  /** Length of the black subnet. */
+  tepPrefixLength: number;
+  /** IPv4 next hop for destinations off the black subnet; without it they are unreachable. */
+  ipv4NextHop?: string;
+  /** IPv6 MTU inside the tunnel: RA MTU option (RFC 4861 §4.6.4) and Packet Too Big. 1280 to 9000. */
+  tunnelInnerMtu: number;
+  routerAdvertisements?: RouterAdvertisementConfig;
+  neighborCache?: NeighborCacheConfig;
+  icmpErrors?: IcmpErrorConfig;
+}
+
+export const Icmpv4ErrorSource = Object.freeze({ Tep: 0, InvokingDestination: 1 });
+export type Icmpv4ErrorSource = (typeof Icmpv4ErrorSource)[keyof typeof Icmpv4ErrorSource];
+
+/** `LinkSettings.ipv4NextHop` when none is configured. */
+export const NO_IPV4_NEXT_HOP = -1;
+
+export interface LinkSettings {
+  readonly redMac: number;
+  readonly blackMac: number;
+  readonly routerAddress: Uint8Array;
+  /** fe80::/64 + modified EUI-64 of redMac (RFC 4291 App. A); the source of RAs (RFC 4861 §6.1.2). */
+  readonly linkLocalAddress: Uint8Array;
+  /** routerAddress with the host bits cleared. */
+  readonly routerPrefix: Uint8Array;
+  readonly routerPrefixLength: number;
+  readonly tepAddress: number;
+  readonly tepPrefixLength: number;
+  /** u32, or NO_IPV4_NEXT_HOP. */
+  readonly ipv4NextHop: number;
+  readonly tunnelInnerMtu: number;
+  readonly routerAdvertisements: Readonly<Required<RouterAdvertisementConfig>>;
+  readonly neighborCache: Readonly<Required<NeighborCacheConfig>>;
+  readonly icmpErrors: Readonly<{ perSecond: number; burst: number; ipv4Source: Icmpv4ErrorSource }>;
+}
+
+export class LinkConfigError extends Error {
+  override readonly name = 'LinkConfigError';
+  /** One line per problem: "link.tepPrefixLength: must be ...". */
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[]) {
+    super(issues.join('\n'));
+    this.issues = Object.freeze(issues.slice());
+  }
+}
+
+const MAX_JUMBO_MTU = 9000;
+const U32_MAX = 0xffff_ffff;
+
+class Checker {
+  readonly issues: string[] = [];
+
+  constructor(private readonly path: string) {}
+
+  add(field: string, message: string): void {
+    this.issues.push(`${this.path}.${field}: ${message}`);
+  }
+
+  integer(field: string, value: unknown, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.add(field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  mac(field: string, value: unknown): number {
+    const mac = typeof value === 'string' ? parseMacAddress(value) : null;
+    if (mac === null) {
+      this.add(field, `must be a MAC address like "02:00:5e:10:00:01", got ${JSON.stringify(value)}`);
+      return 0;
+    }
+    if (!isUnicastMac(mac)) this.add(field, 'must be a unicast MAC (low bit of the first octet clear, not all zero): use the NIC\'s own address');
+    return mac;
+  }
+
+  ipv4(field: string, value: unknown): number {
+    const address = typeof value === 'string' ? parseIpv4(value) : null;
+    if (address === null) {
+      this.add(field, `must be a dotted-quad IPv4 address like "192.0.2.1", got ${JSON.stringify(value)}`);
+      return 0;
+    }
+    return Number(address);
+  }
+}
+
+function ipv6Bytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(IPV6_ADDRESS_BYTES);
+  for (let i = IPV6_ADDRESS_BYTES - 1, v = value; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+/** Validates every field of `config` (throws one LinkConfigError listing all problems) and compiles it. */
+export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSettings {
+  const c = new Checker(path);
+  const redMac = c.mac('redMac', config.redMac);
+  const blackMac = c.mac('blackMac', config.blackMac);
+
+  const routerValue = typeof config.routerAddress === 'string' ? parseIpv6(config.routerAddress) : null;
+  const routerAddress = ipv6Bytes(routerValue ?? 0n);
+  if (routerValue === null) {
+    c.add('routerAddress', `must be an IPv6 address like "2001:db8:1::1", got ${JSON.stringify(config.routerAddress)}`);
+  } else if (routerAddress[0] === 0xff || (routerAddress[0] === 0xfe && (routerAddress[1] & 0xc0) === 0x80) || routerValue <= 1n) {
+    // RFC 4291 §2.4: the router's prefix address must be global (or unique local) unicast.
+    c.add('routerAddress', 'must be a global or unique-local unicast address, not multicast, link-local, :: or ::1 (the link-local address is derived from redMac)');
+  }
+  const routerPrefixLength = c.integer('routerPrefixLength', config.routerPrefixLength, 1, 128, 64);
+  const routerPrefix = routerAddress.slice();
+  for (let bit = routerPrefixLength; bit < 128; bit++) routerPrefix[bit >>> 3] &= ~(0x80 >>> (bit & 7));
+
+  const tepAddress = c.ipv4('tepAddress', config.tepAddress);
+  const tepPrefixLength = c.integer('tepPrefixLength', config.tepPrefixLength, 1, 32, 32);
+  const first = tepAddress >>> 24;
+  if (tepAddress === 0 || first === 127 || first >= 224) {
+    c.add('tepAddress', 'must be a unicast IPv4 address (not 0.0.0.0, 127/8, multicast or 240/4 and above)');
+  }
+  const mask = ipv4PrefixMask(tepPrefixLength);
+  if (tepPrefixLength <= 30 && ((tepAddress & ~mask) === 0 || (tepAddress | mask) >>> 0 === U32_MAX)) {
+    c.add('tepAddress', `is the network or broadcast address of its /${tepPrefixLength} subnet: pick a host address`);
+  }
+
+  let ipv4NextHop = NO_IPV4_NEXT_HOP;
+  if (config.ipv4NextHop !== undefined) {
+    ipv4NextHop = c.ipv4('ipv4NextHop', config.ipv4NextHop);
+    if (ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
+    else if (((ipv4NextHop ^ tepAddress) & mask) !== 0) {
+      c.add('ipv4NextHop', `is not on the TEP subnet /${tepPrefixLength}: a next hop must be reachable on the link`);
+    }
+  }
+
+  const tunnelInnerMtu = c.integer('tunnelInnerMtu', config.tunnelInnerMtu, IPV6_MIN_MTU, MAX_JUMBO_MTU, IPV6_MIN_MTU);
+
+  const ra = config.routerAdvertisements ?? {};
+  if (ra.answerSolicitations !== undefined && typeof ra.answerSolicitations !== 'boolean') {
+    c.add('routerAdvertisements.answerSolicitations', `must be true or false, got ${JSON.stringify(ra.answerSolicitations)}`);
+  }
+  let intervalSeconds = c.integer('routerAdvertisements.intervalSeconds', ra.intervalSeconds, 0, 1800, 0);
+  if (intervalSeconds > 0 && intervalSeconds < 4) {
+    c.add('routerAdvertisements.intervalSeconds', 'must be 0 (no unsolicited RAs) or from 4 to 1800 (RFC 4861 §6.2.1)');
+    intervalSeconds = 0;
+  }
+  const routerLifetimeSeconds = c.integer('routerAdvertisements.routerLifetimeSeconds', ra.routerLifetimeSeconds, 0, 9000, 1800);
+  if (routerLifetimeSeconds !== 0 && routerLifetimeSeconds < intervalSeconds) {
+    c.add('routerAdvertisements.routerLifetimeSeconds', `must be 0 or at least intervalSeconds (${intervalSeconds}) (RFC 4861 §6.2.1)`);
+  }
+  const prefixValidLifetimeSeconds = c.integer('routerAdvertisements.prefixValidLifetimeSeconds', ra.prefixValidLifetimeSeconds, 0, U32_MAX, 2_592_000);
+  const prefixPreferredLifetimeSeconds = c.integer('routerAdvertisements.prefixPreferredLifetimeSeconds', ra.prefixPreferredLifetimeSeconds, 0, U32_MAX, 604_800);
+  if (prefixPreferredLifetimeSeconds > prefixValidLifetimeSeconds) {
+    c.add('routerAdvertisements.prefixPreferredLifetimeSeconds', 'must not exceed prefixValidLifetimeSeconds (hosts ignore such a prefix, RFC 4862 §5.5.3)');
+  }
+  const curHopLimit = c.integer('routerAdvertisements.curHopLimit', ra.curHopLimit, 0, 255, 64);
+
+  const nc = config.neighborCache ?? {};
+  const neighborCache = {
+    capacity: c.integer('neighborCache.capacity', nc.capacity, 1, 65536, 256),
+    pendingFramesPerNeighbor: c.integer('neighborCache.pendingFramesPerNeighbor', nc.pendingFramesPerNeighbor, 1, 64, 3),
+    pendingFrames: c.integer('neighborCache.pendingFrames', nc.pendingFrames, 1, 4096, 64),
+    retransmitMs: c.integer('neighborCache.retransmitMs', nc.retransmitMs, 100, 60_000, RETRANS_TIMER_MS),
+    solicitations: c.integer('neighborCache.solicitations', nc.solicitations, 1, 10, MAX_MULTICAST_SOLICIT),
+    reachableMs: c.integer('neighborCache.reachableMs', nc.reachableMs, 1000, 3_600_000, REACHABLE_TIME_MS),
+  };
+
+  const ie = config.icmpErrors ?? {};
+  const perSecond = c.integer('icmpErrors.perSecond', ie.perSecond, 0, 10_000, 100);
+  const burst = c.integer('icmpErrors.burst', ie.burst, 1, 10_000, 10);
+  let ipv4Source: Icmpv4ErrorSource = Icmpv4ErrorSource.Tep;
+  if (ie.ipv4Source === 'invoking-destination') ipv4Source = Icmpv4ErrorSource.InvokingDestination;
+  else if (ie.ipv4Source !== undefined && ie.ipv4Source !== 'tep') {
+    c.add('icmpErrors.ipv4Source', `must be "tep" or "invoking-destination", got ${JSON.stringify(ie.ipv4Source)}`);
+  }
+
+  if (c.issues.length > 0) throw new LinkConfigError(c.issues);
+  return Object.freeze({
+    redMac,
+    blackMac,
+    routerAddress,
+    linkLocalAddress: linkLocalFromMac(redMac),
+    routerPrefix,
+    routerPrefixLength,
+    tepAddress,
+    tepPrefixLength,
+    ipv4NextHop,
+    tunnelInnerMtu,
+    routerAdvertisements: Object.freeze({
+      answerSolicitations: ra.answerSolicitations ?? true,
+      intervalSeconds,
+      routerLifetimeSeconds,
+      prefixValidLifetimeSeconds,
+      prefixPreferredLifetimeSeconds,
+      curHopLimit,
+    }),
+    neighborCache: Object.freeze(neighborCache),
+    icmpErrors: Object.freeze({ perSecond, burst, ipv4Source }),
+  });
+}

@@ -1,0 +1,153 @@
+/** Two 6in4 gateways (RFC 4891 §5.1 shape) wired back to back in memory, for pipeline tests and benches. */
+import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
+import type { AeadBackend } from '../../src/crypto/aead.js';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import type { LinkServices } from '../../src/dataplane/link-services.js';
+import { Pipeline } from '../../src/dataplane/pipeline.js';
+import type { DataplaneSettings } from '../../src/dataplane/settings.js';
+import { SecurityAssociationDatabase } from '../../src/ipsec/sad.js';
+import { parseTrafficSelector, type TrafficSelector } from '../../src/policy/selectors.js';
+import { SecurityPolicyDatabase, type SpdEntryConfig } from '../../src/policy/spd.js';
+import { IssueList } from '../../src/policy/validation.js';
+import { writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { fillIcmpv6Checksum, writeIcmpv6Echo } from '../../src/wire/icmpv6.js';
+import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
+import { writeEthernetHeader, NO_VLAN } from '../../src/wire/ethernet.js';
+
+export const TEP_A = 0xc0000201; // 192.0.2.1
+export const TEP_B = 0xc0000202; // 192.0.2.2
+export const MAC = { redA: 0x02000000000a, blackA: 0x0200000000ba, redB: 0x02000000000b, blackB: 0x0200000000bb, hostA: 0x020000000a10, hostB: 0x020000000b10 };
+
+export function ipv6(text: string): Uint8Array {
+  const [head, tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => writeU16(out, i * 2, parseInt(g, 16)));
+  return out;
+}
+
+export const ADDR = {
+  routerA: ipv6('2001:db8:a::1'), hostA: ipv6('2001:db8:a::10'),
+  routerB: ipv6('2001:db8:b::1'), hostB: ipv6('2001:db8:b::10'),
+};
+
+function selector(spec: { local?: string; remote?: string }): TrafficSelector {
+  const issues = new IssueList();
+  const sel = parseTrafficSelector(spec, 'test', issues);
+  issues.throwIfAny();
+  return sel!;
+}
+
+/** A link layer that knows every neighbor; records the ICMP errors asked for. */
+export class KnownNeighbors implements LinkServices {
+  readonly tooBig: number[] = [];
+  readonly fragNeeded: number[] = [];
+  hopLimitExceededCount = 0;
+  constructor(readonly redMac: number, readonly blackMac: number, private readonly router: Uint8Array, private readonly peerMac: number, private readonly hostMac: number) {}
+  receiveRed(): boolean { return false; }
+  receiveBlack(): boolean { return false; }
+  ownsRedAddress(bytes: Uint8Array, off: number): boolean {
+    for (let k = 0; k < 16; k++) if (bytes[off + k] !== this.router[k]) return false;
+    return true;
+  }
+  redNeighbor(): number { return this.hostMac; }
+  blackNeighbor(): number { return this.peerMac; }
+  holdForRed(): boolean { return false; }
+  holdForBlack(): boolean { return false; }
+  packetTooBig(_b: Uint8Array, _s: number, _n: number, mtu: number): void { this.tooBig.push(mtu); }
+  hopLimitExceeded(): void { this.hopLimitExceededCount++; }
+  fragmentationNeeded(_b: Uint8Array, _f: number, _s: number, _n: number, mtu: number): void { this.fragNeeded.push(mtu); }
+}
+
+export interface Gateway {
+  pipeline: Pipeline;
+  sad: SecurityAssociationDatabase;
+  spd: SecurityPolicyDatabase;
+  link: KnownNeighbors;
+  /** Removes and reinstalls the inbound SA (same key): a fresh anti-replay window, for benches. */
+  resetInbound(): void;
+}
+
+const KEY_AB = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
+const KEY_BA = Uint8Array.from({ length: 20 }, (_, i) => 0x80 + i);
+
+function spdFor(local: string, remote: string, extra: SpdEntryConfig[] = []): SecurityPolicyDatabase {
+  return SecurityPolicyDatabase.build([
+    ...extra,
+    { id: 1, name: 'sit', local: `${local}/32`, remote: `${remote}/32`, protocol: 41, action: 'protect', protect: { mode: 'transport', algorithms: ['aes-gcm-16-128'] } },
+    { id: 2, name: 'v4-bypass', local: '198.51.100.0/24', remote: '198.51.100.0/24', action: 'bypass' },
+  ]);
+}
+
+function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  writeU32(b, 0, v);
+  return b;
+}
+
+export interface GatewayPairOptions {
+  backend?: AeadBackend;
+  blackMtu?: number;
+  batch?: number;
+}
+
+export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: Gateway } {
+  const backend = options.backend ?? new NobleAeadBackend();
+  const make = (self: number, peer: number, router: Uint8Array, peerPrefix: string, outSpi: number, inSpi: number, outKey: Uint8Array, inKey: Uint8Array, macs: [number, number, number, number]): Gateway => {
+    const selfText = self === TEP_A ? '192.0.2.1' : '192.0.2.2';
+    const peerText = peer === TEP_A ? '192.0.2.1' : '192.0.2.2';
+    const spd = spdFor(selfText, peerText);
+    const sad = new SecurityAssociationDatabase({ backend, warn: () => {} });
+    sad.installManual({ spi: outSpi, direction: 'outbound', mode: 'transport', source: u32(self), destination: u32(peer), algorithm: 'aes-gcm-16-128', keyAndSalt: outKey.slice(), policyId: 1 }, 0);
+    const installInbound = () => sad.installManual({ spi: inSpi, direction: 'inbound', mode: 'transport', source: u32(peer), destination: u32(self), algorithm: 'aes-gcm-16-128', keyAndSalt: inKey.slice(), policyId: 1 }, 0);
+    let inbound = installInbound();
+    const settings: DataplaneSettings = {
+      gateway: { tep: self, nextHop: null },
+      bridge: true,
+      peers: [{ name: 'peer', tep: peer, prefixes: [selector({ local: '::/0', remote: peerPrefix })] }],
+      blackMtu: options.blackMtu ?? 1500,
+      tunnelTtl: 64,
+    };
+    const link = new KnownNeighbors(macs[0], macs[1], router, macs[2], macs[3]);
+    const pipeline = new Pipeline({ settings, spd, sad, link, batchCapacity: options.batch ?? 64 });
+    const resetInbound = () => {
+      sad.remove(inbound);
+      inbound = installInbound();
+    };
+    return { pipeline, sad, spd, link, resetInbound };
+  };
+  return {
+    a: make(TEP_A, TEP_B, ADDR.routerA, '2001:db8:b::/64', 0x1001, 0x1002, KEY_AB, KEY_BA, [MAC.redA, MAC.blackA, MAC.blackB, MAC.hostA]),
+    b: make(TEP_B, TEP_A, ADDR.routerB, '2001:db8:a::/64', 0x1002, 0x1001, KEY_BA, KEY_AB, [MAC.redB, MAC.blackB, MAC.blackA, MAC.hostB]),
+  };
+}
+
+/** Writes an Ethernet + IPv6 + ICMPv6 echo request frame at `off`; returns its length. */
+export function writePing6(bytes: Uint8Array, off: number, src: Uint8Array, dst: Uint8Array, dstMac: number, srcMac: number, payload: number, hopLimit = 64, seq = 1): number {
+  writeEthernetHeader(bytes, off, dstMac, srcMac, NO_VLAN, 0x86dd);
+  const ip = off + 14;
+  const h = new Ipv6Header();
+  h.payloadLength = 8 + payload;
+  h.nextHeader = 58;
+  h.hopLimit = hopLimit;
+  writeIpv6Header(bytes, ip, h, src, 0, dst, 0);
+  writeIcmpv6Echo(bytes, ip + 40, 128, 0x4242, seq);
+  for (let k = 0; k < payload; k++) bytes[ip + 48 + k] = (k * 7) & 0xff;
+  fillIcmpv6Checksum(bytes, ip + 40, 8 + payload, ip + 8, ip + 24);
+  return 14 + 40 + 8 + payload;
+}
+
+/** Puts a frame into slot i of `slots` at the headroom. */
+export function loadSlot(slots: FrameSlots, i: number, frame: Uint8Array): void {
+  const at = slots.base(i) + slots.headroom;
+  slots.bytes.set(frame, at);
+  slots.start[i] = at;
+  slots.length[i] = frame.length;
+}
+
+/** Copies the frame of slot i out. */
+export function frameOf(slots: FrameSlots, i: number): Uint8Array {
+  return slots.bytes.slice(slots.start[i], slots.start[i] + slots.length[i]);
+}

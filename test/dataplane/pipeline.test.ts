@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import { Port } from '../../src/dataplane/pipeline.js';
+import { readU16, readU32 } from '../../src/wire/bytes.js';
+import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
+
+function ping6Frame(payload: number, hopLimit = 64): Uint8Array {
+  const buf = new Uint8Array(2048);
+  const n = writePing6(buf, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, payload, hopLimit);
+  return buf.slice(0, n);
+}
+
+describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
+  it('red A -> black (ESP only) -> red B restores the IPv6 packet, each gateway a router hop', () => {
+    const { a, b } = gatewayPair();
+    const slotsA = new FrameSlots({ count: 64 });
+    const original = ping6Frame(100);
+    loadSlot(slotsA, 0, original);
+    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    expect(a.pipeline.txBlack.count).toBe(1);
+    const wire = frameOf(slotsA, a.pipeline.txBlack.slots[0]);
+    // Ethernet to B's black MAC, IPv4 TEP A -> TEP B, protocol 50: no clear protocol 41 or IPv6.
+    expect(readU16(wire, 12)).toBe(0x0800);
+    expect(wire[14 + 9]).toBe(50);
+    expect(readU32(wire, 14 + 12)).toBe(TEP_A);
+    expect(readU32(wire, 14 + 16)).toBe(TEP_B);
+    expect(readU32(wire, 14 + 20)).toBe(0x1001);
+    // 14 + 20 + ESP(16) + inner IPv6 148 + pad + 2 + ICV 16
+    expect(wire.length).toBe(14 + 20 + 16 + 148 + 2 + 2 + 16);
+
+    const slotsB = new FrameSlots({ count: 64 });
+    loadSlot(slotsB, 0, wire);
+    b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.txRed.count).toBe(1);
+    const out = frameOf(slotsB, b.pipeline.txRed.slots[0]);
+    expect(readU16(out, 12)).toBe(0x86dd);
+    // IPv6 packet identical but for the hop limit, decremented by both routers.
+    expect(out[14 + 7]).toBe(62);
+    const expected = original.slice(14);
+    expected[7] = 62;
+    expect(out.slice(14)).toEqual(expected);
+  });
+
+  it('drops replays, tampering and clear 6in4 where policy requires ESP, each under its reason', () => {
+    const { a, b } = gatewayPair();
+    const slotsA = new FrameSlots({ count: 8 });
+    loadSlot(slotsA, 0, ping6Frame(40));
+    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    const wire = frameOf(slotsA, a.pipeline.txBlack.slots[0]);
+
+    const slotsB = new FrameSlots({ count: 8 });
+    const tampered = wire.slice();
+    tampered[tampered.length - 20] ^= 1;
+    loadSlot(slotsB, 0, wire);
+    loadSlot(slotsB, 1, wire);
+    loadSlot(slotsB, 2, tampered);
+    b.pipeline.processBatch(Port.Black, slotsB, 3, 0);
+    expect(b.pipeline.txRed.count).toBe(1);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'icv-failure': 1, replay: 1 });
+  });
+
+  it('an inner source outside the peer prefixes is dropped after decryption (ingress filter)', () => {
+    const { a, b } = gatewayPair();
+    const slotsA = new FrameSlots({ count: 8 });
+    const buf = new Uint8Array(2048);
+    const spoofed = buf.slice(0, writePing6(buf, 0, ADDR.routerB, ADDR.hostB, MAC.redA, MAC.hostA, 10));
+    loadSlot(slotsA, 0, spoofed);
+    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    expect(a.pipeline.txBlack.count).toBe(1);
+    const slotsB = new FrameSlots({ count: 8 });
+    loadSlot(slotsB, 0, frameOf(slotsA, a.pipeline.txBlack.slots[0]));
+    b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'ingress-filter': 1 });
+  });
+
+  it('IPv6 with no route, and hop limit 1, are dropped and counted', () => {
+    const { a } = gatewayPair();
+    const slots = new FrameSlots({ count: 8 });
+    const buf = new Uint8Array(2048);
+    loadSlot(slots, 0, buf.slice(0, writePing6(buf, 0, ADDR.hostA, ADDR.routerA.map((x, k) => (k === 5 ? 0xc : x)), MAC.redA, MAC.hostA, 10)));
+    loadSlot(slots, 1, ping6Frame(10, 1));
+    a.pipeline.processBatch(Port.Red, slots, 2, 0);
+    expect(a.pipeline.txBlack.count).toBe(0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ 'no-route': 1, 'ttl-exceeded': 1 });
+    expect(a.link.hopLimitExceededCount).toBe(1);
+  });
+
+  it('an IPv6 packet too big for the tunnel gets Packet Too Big with the inner MTU 1446', () => {
+    const { a } = gatewayPair();
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, ping6Frame(1446 - 48 + 1));
+    loadSlot(slots, 1, ping6Frame(1446 - 48));
+    a.pipeline.processBatch(Port.Red, slots, 2, 0);
+    expect(a.link.tooBig).toEqual([1446]);
+    expect(a.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
+    expect(a.pipeline.txBlack.count).toBe(1);
+    expect(slots.length[a.pipeline.txBlack.slots[0]]).toBe(14 + 1500);
+  });
+});
