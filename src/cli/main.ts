@@ -1,11 +1,18 @@
 /** The `redblack` command line. */
+import { runConfigCheck } from './config-check.js';
 import { collectInfo, formatInfo } from './info.js';
+import { CliUsageError } from './options.js';
+import { runDaemon } from './run.js';
+import { printStatus } from './status.js';
 
 const USAGE = `usage: redblack <command> [options]
 commands:
-  info [--json]     version, AEAD backend, CPU crypto features, preferred ESP proposals`;
+  info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
+  config check FILE                             validate a configuration file
+  run --config FILE [--status-socket PATH]      run the appliance
+  status [--socket PATH | --name NAME]          SAs, counters and drops of a running appliance`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'info': {
@@ -13,15 +20,34 @@ function main(argv: string[]): number {
       console.log(rest.includes('--json') ? JSON.stringify(report) : formatInfo(report));
       return 0;
     }
+    case 'config':
+      if (rest[0] === 'check') return runConfigCheck(rest.slice(1));
+      throw new CliUsageError(`unknown config subcommand "${rest[0] ?? ''}": use "config check FILE"`);
+    case 'run':
+      return runDaemon(rest);
+    case 'status':
+      return printStatus(rest);
     case undefined:
     case 'help':
     case '--help':
       console.log(USAGE);
       return 0;
     default:
-      console.error(`redblack: unknown command "${command}"\n${USAGE}`);
-      return 2;
+      throw new CliUsageError(`unknown command "${command}"`);
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof CliUsageError) {
+      console.error(`redblack: ${e.message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`redblack: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -47,7 +47,7 @@ interface SeenSas {
 export function parseManualKeys(value: unknown, spd: SecurityPolicyDatabase | null, issues: IssueList): ManualKey[] | null {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    issues.add('manualKeys', `must be a list of ${SHAPE}`);
+    issues.add('manualKeys', `must be a list of manual SAs, each ${SHAPE}`);
     return null;
   }
   const before = issues.count;

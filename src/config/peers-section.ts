@@ -13,7 +13,7 @@ import { readList, readName, readSection } from './field-readers.js';
 
 /**
  * Parses `peers`. `gatewayRole` is whether the file has a gateway block; `gateway` is that block
- * when it is valid (for the on-link and own-TEP checks).
+ * when its addresses are valid (for the on-link and own-TEP checks). Null when any peer is invalid.
  */
 export function parsePeers(value: unknown, gatewayRole: boolean, gateway: GatewaySettings | null, issues: IssueList): PeerSettings[] | null {
   const list = readList(value, 'peers', 'peers { name, tep, prefixes }', issues);

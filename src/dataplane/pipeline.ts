@@ -17,6 +17,7 @@ import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/p
 import { SelectorTable } from '../policy/selectors.js';
 import { InboundSelectorCheck, NO_MATCH, SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
 import { readU16, readU32 } from '../wire/bytes.js';
+import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_HEADER_BYTES, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeader } from '../wire/ethernet.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4 } from '../wire/ipv4.js';
@@ -28,8 +29,10 @@ import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulat
 import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
 import type { FrameSlots } from './frame-slots.js';
-import type { LinkServices } from './link-services.js';
 import type { DataplaneSettings } from './settings.js';
+import type { LinkServices } from '../link/link-services.js';
+import { LinkPort } from '../link/transmit-queue.js';
+import { NeighborSend } from '../link/neighbor-table.js';
 
 export const Port = Object.freeze({ Red: 0, Black: 1 });
 export type Port = (typeof Port)[keyof typeof Port];
@@ -94,13 +97,16 @@ export interface PipelineParts {
   readonly settings: DataplaneSettings;
   readonly spd: SecurityPolicyDatabase;
   readonly sad: SecurityAssociationDatabase;
-  readonly link: LinkServices;
+  /** ARP, ND and ICMP errors of the gateway role; null in the transparent role (no addresses of its own). */
+  readonly link: LinkServices | null;
+  /** Shared with the link layer, so one set of counters explains every drop. */
+  readonly drops: DropCounters;
   /** Capacity: the largest batch (FrameSlots.count). */
   readonly batchCapacity: number;
 }
 
 export class Pipeline {
-  readonly drops = new DropCounters();
+  readonly drops: DropCounters;
   readonly counters = new PipelineCounters();
   readonly txRed: TransmitList;
   readonly txBlack: TransmitList;
@@ -110,7 +116,7 @@ export class Pipeline {
   private readonly settings: DataplaneSettings;
   private readonly spd: SecurityPolicyDatabase;
   private readonly sad: SecurityAssociationDatabase;
-  private readonly link: LinkServices;
+  private readonly link: LinkServices | null;
   private readonly encryptor: EspEncryptor;
   private readonly decryptor: EspDecryptor;
   private readonly peerTable: SelectorTable;
@@ -123,8 +129,10 @@ export class Pipeline {
   private readonly l2Dst: Float64Array;
   private readonly l2Src: Float64Array;
   private readonly l2Vlan: Int32Array;
-  /** Routed to black: the IPv4 next hop; routed to red: unused (the inner destination is read). */
+  /** Routed to black: the IPv4 destination to resolve; routed to red: unused (the inner destination is read). */
   private readonly nextHop: Float64Array;
+  /** Where the received frame began (for ICMP errors, which answer its source MAC). */
+  private readonly frameStart: Int32Array;
   private readonly sealSa: (SecurityAssociation | null)[];
   private readonly status: Uint8Array;
 
@@ -145,6 +153,8 @@ export class Pipeline {
     this.spd = parts.spd;
     this.sad = parts.sad;
     this.link = parts.link;
+    this.drops = parts.drops;
+    this.frameStart = new Int32Array(n);
     this.encryptor = new EspEncryptor(parts.sad, n);
     this.decryptor = new EspDecryptor(parts.sad, n);
     this.txRed = new TransmitList(n);
@@ -195,7 +205,9 @@ export class Pipeline {
     const gw = this.settings.gateway;
     switch (this.eth.etherType) {
       case EtherType.Arp:
-        return this.settings.bridge ? Verdict.BridgeToBlack : this.drop(DropReason.Unsupported);
+        if (!this.settings.bridge) return this.drop(DropReason.Unsupported);
+        this.counters.bridgedToBlack++;
+        return Verdict.BridgeToBlack;
       case EtherType.Ipv6:
         if (gw === null) return this.bridgedIp(i, Direction.Outbound, now);
         return this.routeRedIpv6(i, now);
@@ -211,27 +223,26 @@ export class Pipeline {
     const bytes = this.slots.bytes;
     const frame = this.slots.start[i];
     const l3 = this.eth.l3Offset;
-    const dstMac = this.l2Dst[i];
-    const forUs = dstMac === this.link.redMac;
+    const link = this.link!;
     const group = (bytes[frame] & 1) !== 0;
-    if (!forUs && !group) {
+    if (!group && this.l2Dst[i] !== link.settings.redMac) {
       this.counters.notForUs++;
       return Verdict.Consumed;
     }
     if (parseIpv6(bytes, l3, this.slots.length[i] - (l3 - frame), this.v6) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    if (group || this.link.ownsRedAddress(bytes, this.v6.dstOffset)) {
-      if (this.link.receiveRed(bytes, frame, this.slots.length[i], now)) {
+    if (group || link.isRouterDestination(bytes, this.v6.dstOffset)) {
+      const reason = link.receiveRed(bytes, frame, this.slots.length[i], now);
+      if (reason < 0) {
         this.counters.local++;
         return Verdict.Consumed;
       }
-      // Multicast we do not serve (MLD, mDNS, ...) and unicast to us we do not answer.
-      return group ? this.consumeSilently() : this.drop(DropReason.Unsupported);
+      return this.drop(reason);
     }
     const length = IPV6_HEADER_BYTES + this.v6.payloadLength;
     this.setL3(i, l3, length);
     // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
     if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
-      this.link.hopLimitExceeded(bytes, l3, length, now);
+      link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
     if (this.extractor.extract(bytes, l3, length, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
@@ -348,14 +359,26 @@ export class Pipeline {
     // IPv4 (RFC 1191 §4): DF set -> Fragmentation Needed; DF clear -> we do not fragment after
     // ESP and must not clear DF either (RFC 3884 appendix), so it is dropped.
     if ((readU16(bytes, s + 6) & 0x4000) === 0) return this.drop(DropReason.Mtu);
-    this.link.fragmentationNeeded(bytes, this.frameStartOf(i), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), true, now);
+    this.link?.icmpErrors.fragmentationNeeded(LinkPort.Red, bytes, this.restoreFrame(i, s), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), now);
     return this.drop(DropReason.DontFragment);
   }
 
   private tooBigIpv6(i: number, ipv6Start: number, ipv6Length: number, mtu: number, now: number): number {
     // RFC 8200 §5: never announce less than 1280; below that the tunnel must fragment (unsupported).
-    this.link.packetTooBig(this.slots.bytes, ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
+    this.link?.icmpErrors.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
     return this.drop(DropReason.Mtu);
+  }
+
+  /**
+   * Puts the received Ethernet header back in front of the IP packet at `ipStart` (encapsulation
+   * may have overwritten it) so an ICMP error can answer the frame's source. Returns its start.
+   */
+  private restoreFrame(i: number, ipStart: number): number {
+    const vlan = this.l2Vlan[i];
+    const frame = ipStart - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
+    const etherType = this.slots.bytes[ipStart] >>> 4 === 6 ? EtherType.Ipv6 : EtherType.Ipv4;
+    writeEthernetHeader(this.slots.bytes, frame, this.l2Dst[i], this.l2Src[i], vlan, etherType);
+    return frame;
   }
 
   // ---- classify: frames from black -----------------------------------------------------------
@@ -368,12 +391,23 @@ export class Pipeline {
     this.saveL2(i);
     const gw = this.settings.gateway;
     switch (this.eth.etherType) {
-      case EtherType.Arp:
-        if (gw !== null && this.link.receiveBlack(bytes, s, n, now)) {
+      case EtherType.Arp: {
+        // ARP about our TEP is the link layer's; other ARP is bridged (the link is shared with red),
+        // after the link layer has seen it (a gratuitous ARP may update a neighbor, RFC 5227 §3).
+        const reason = this.link === null ? DropReason.Unsupported : this.link.receiveBlack(bytes, s, n, now);
+        const l3 = this.eth.l3Offset;
+        const aboutUs = gw !== null && l3 + ARP_BYTES <= s + n &&
+          (readU32(bytes, l3 + ARP_TARGET_IP) === gw.tep || readU32(bytes, l3 + ARP_SENDER_IP) === gw.tep);
+        if (!aboutUs && this.settings.bridge) {
+          this.counters.bridgedToRed++;
+          return Verdict.BridgeToRed;
+        }
+        if (reason < 0) {
           this.counters.local++;
           return Verdict.Consumed;
         }
-        return this.settings.bridge ? Verdict.BridgeToRed : this.drop(DropReason.Unsupported);
+        return this.drop(reason);
+      }
       case EtherType.Ipv4:
         return this.blackIpv4(i, now);
       case EtherType.Ipv6:
@@ -418,10 +452,6 @@ export class Pipeline {
         return this.drop(DropReason.IkeUnavailable);
       case IpProtocol.Icmpv4:
         if (this.pathMtuReport(l3, h)) return this.consumeSilently();
-        if (this.link.receiveBlack(bytes, frame, this.slots.length[i], now)) {
-          this.counters.local++;
-          return Verdict.Consumed;
-        }
         return this.drop(DropReason.Unsupported);
       default:
         return this.drop(DropReason.Unsupported);
@@ -568,7 +598,7 @@ export class Pipeline {
     const bytes = this.slots.bytes;
     this.setL3(i, start, length);
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
-      this.link.hopLimitExceeded(bytes, start, length, now);
+      // The sender is across the tunnel: no ICMP back through it from here.
       return this.drop(DropReason.TtlExceeded);
     }
     this.l2Mode[i] = L2Mode.Route;
@@ -623,28 +653,22 @@ export class Pipeline {
       this.setL3Frame(i, frame, this.slots.length[i] + (l3 - frame));
       return true;
     }
+    const link = this.link!;
     const frame = l3 - ETHERNET_HEADER_BYTES;
     const length = this.slots.length[i] + ETHERNET_HEADER_BYTES;
-    if (toRed) {
-      // The inner destination of an IPv6 packet is at l3 + 24.
-      const mac = this.link.redNeighbor(bytes, l3 + 24, now);
-      writeEthernetHeader(bytes, frame, mac < 0 ? 0 : mac, this.link.redMac, NO_VLAN, etherType);
-      this.setL3Frame(i, frame, length);
-      if (mac >= 0) return true;
-      return this.hold(this.link.holdForRed(bytes, frame, length, bytes, l3 + 24, now));
-    }
-    const hop = this.nextHop[i];
-    const mac = this.link.blackNeighbor(hop, now);
-    writeEthernetHeader(bytes, frame, mac < 0 ? 0 : mac, this.link.blackMac, NO_VLAN, etherType);
     this.setL3Frame(i, frame, length);
-    if (mac >= 0) return true;
-    return this.hold(this.link.holdForBlack(bytes, frame, length, hop, now));
-  }
-
-  private hold(kept: boolean): boolean {
-    if (kept) this.counters.held++;
-    else this.drops.add(DropReason.NeighborUnresolved);
-    return false;
+    let sent: NeighborSend;
+    if (toRed) {
+      writeEthernetHeader(bytes, frame, 0, link.settings.redMac, NO_VLAN, etherType);
+      // The on-link destination of an IPv6 packet is its destination address (l3 + 24).
+      sent = link.resolveRed(bytes, frame, length, bytes, l3 + 24, now);
+    } else {
+      writeEthernetHeader(bytes, frame, 0, link.settings.blackMac, NO_VLAN, etherType);
+      sent = link.resolveBlack(bytes, frame, length, this.nextHop[i], now);
+    }
+    // Dropped frames were counted by the link layer (NeighborUnresolved, NoRoute).
+    if (sent === NeighborSend.Queued) this.counters.held++;
+    return sent === NeighborSend.Addressed;
   }
 
   // ---- small helpers -------------------------------------------------------------------------
@@ -683,14 +707,9 @@ export class Pipeline {
     this.slots.length[i] = length;
   }
 
-  private frameStartOf(i: number): number {
-    const vlan = this.l2Vlan[i];
-    return this.slots.start[i] - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
-  }
-
   private routeToBlack(i: number, destination: number): void {
     this.l2Mode[i] = L2Mode.Route;
-    this.nextHop[i] = this.settings.gateway?.nextHop ?? destination;
+    this.nextHop[i] = destination;
   }
 
   private ipLength(bytes: Uint8Array, l3: number, avail: number): number {

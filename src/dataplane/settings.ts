@@ -15,10 +15,8 @@ export interface PeerSettings {
 
 /** The 6in4 gateway role (RFC 4891 §5.1, App. A): IPv6 router on red, tunnel endpoint on black. */
 export interface GatewaySettings {
-  /** This appliance's tunnel endpoint on black, u32. */
+  /** This appliance's tunnel endpoint on black, u32 (next hops are the link layer's). */
   readonly tep: number;
-  /** IPv4 next hop on black (u32), or null when the peers' TEPs are on-link. */
-  readonly nextHop: number | null;
 }
 
 export interface DataplaneSettings {

@@ -30,7 +30,6 @@ import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
 import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, espPayloadLength, type EspPackets } from './esp.js';
 import { ESP_IN_UDP_PORT, EspHeader, UdpEncapsulated, classifyEspInUdp, parseEsp } from '../wire/esp.js';
-import { SEQ_REJECTED } from './replay-window.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
@@ -51,7 +50,6 @@ export class EspDecryptor {
   private readonly opNextHeaderByte: Int32Array;
   private count = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
-  private now = 0;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
   private readonly walk = new Ipv6ExtensionWalk();
@@ -73,11 +71,11 @@ export class EspDecryptor {
     this.opNextHeaderByte = new Int32Array(capacity);
   }
 
-  /** Starts a batch over `packets`; `now` (ms, monotonic) is used for time lifetimes. */
+  /** Starts a batch over `packets`; `now` (ms, monotonic) drives the SAs' time lifetimes. */
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
-    this.now = now;
     this.count = 0;
+    this.sad.clock(now);
   }
 
   /**
@@ -167,7 +165,7 @@ export class EspDecryptor {
     // RFC 4303 §2.1: SPIs 0..255 are never assigned, so no SA can match them.
     if (parseEsp(bytes, esp, espLength, this.esp) !== WireStatus.Ok) return EspStatus.NoSa;
 
-    const sa = this.sad.lookupInbound(this.esp.spi, bytes, dst, addressLength);
+    const sa = this.sad.lookupInbound(this.esp.spi | 0, bytes, dst, addressLength);
     if (sa === null) return EspStatus.NoSa;
     if (sa.udpEncapsulated !== udpEncapsulated) return EspStatus.EncapsulationMismatch;
     if (sa.mode === 'transport' && nextHeaderByte < 0) return EspStatus.Unsupported;
@@ -175,11 +173,12 @@ export class EspDecryptor {
       sa.counters[SaCounter.ExpiredDrops]++;
       return EspStatus.Expired;
     }
-    const seq = sa.replay!.check(this.esp.sequence);
-    if (seq === SEQ_REJECTED) {
+    const replay = sa.replay!;
+    if (!replay.check(this.esp.sequence | 0)) {
       sa.counters[SaCounter.ReplayDrops]++;
       return EspStatus.Replay;
     }
+    const seq = replay.checked;
 
     const k = this.count++;
     const o = k * AEAD_OP_STRIDE;
@@ -210,11 +209,11 @@ export class EspDecryptor {
     }
     // RFC 4303 §3.4.3: the window moves only for authenticated packets; this also catches a
     // duplicate that passed `check` earlier in the same batch.
-    if (!sa.replay!.update(this.opSeq[k])) {
+    const o = k * AEAD_OP_STRIDE;
+    if (!sa.replay!.update(this.ops[o + AeadOp.SeqHigh], this.opSeq[k] | 0)) {
       c[SaCounter.ReplayDrops]++;
       return EspStatus.Replay;
     }
-    const o = k * AEAD_OP_STRIDE;
     const text = this.ops[o + AeadOp.EspOffset] + ESP_HEADER_BYTES;
     const textLength = this.ops[o + AeadOp.TextLength];
     const payloadLength = espPayloadLength(bytes, text, textLength);
@@ -234,9 +233,7 @@ export class EspDecryptor {
       c[status === EspStatus.EcnDrop ? SaCounter.EcnDrops : SaCounter.MalformedDrops]++;
       return status;
     }
-    c[SaCounter.Packets]++;
-    c[SaCounter.Bytes] += this.packets.length[i];
-    this.sad.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], this.now));
+    this.sad.raise(sa, sa.charge(this.packets.length[i]));
     return EspStatus.Ok;
   }
 

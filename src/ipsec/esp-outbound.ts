@@ -9,7 +9,7 @@
  * No allocation per packet; every outcome is an EspStatus.
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { readU32, writeU16, writeU32 } from '../wire/bytes.js';
+import { writeU16, writeU32 } from '../wire/bytes.js';
 import { internetChecksum } from '../wire/checksum.js';
 import {
   IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
@@ -41,7 +41,6 @@ export class EspEncryptor {
   private readonly opSa: (SecurityAssociation | null)[];
   private count = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
-  private now = 0;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
   private readonly walk = new Ipv6ExtensionWalk();
@@ -59,11 +58,11 @@ export class EspEncryptor {
     this.opSa = new Array<SecurityAssociation | null>(capacity).fill(null);
   }
 
-  /** Starts a batch over `packets`; `now` (ms, monotonic) is used for time lifetimes. */
+  /** Starts a batch over `packets`; `now` (ms, monotonic) drives the SAs' time lifetimes. */
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
-    this.now = now;
     this.count = 0;
+    this.sad.clock(now);
   }
 
   /**
@@ -150,15 +149,14 @@ export class EspEncryptor {
     const espEnd = s + textLength + ESP_ICV_BYTES;
     const status = this.checkRoom(sa, outerStart, espEnd, lo, hi, sa.outerIpv6);
     if (status !== EspStatus.Pending) return status;
-    const seq = this.assignSequence(sa);
-    if (seq === 0) return EspStatus.SeqOverflow;
-    this.charge(sa, innerLength);
+    if (!this.assignSequence(sa)) return EspStatus.SeqOverflow;
+    this.sad.raise(sa, sa.charge(innerLength));
 
     bytes.fill(0, s + innerLength, s + payloadLength);
     writeEspTrailer(bytes, s + payloadLength, pad, nextHeader);
     const total = espEnd - outerStart;
     const esp = s - ESP_HEADER_BYTES;
-    this.writeEspHeader(sa, bytes, esp, seq);
+    this.writeEspHeader(sa, bytes, esp);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);
     // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN per RFC 6040 §4.1 normal mode.
     const outerTos = (tos & 0xfc) | outerEcnOnEncapsulation(tos & 0x03);
@@ -182,11 +180,11 @@ export class EspEncryptor {
       h.fragmentOffset = 0;
       h.ttl = OUTER_TTL;
       h.protocol = protocol;
-      h.src = readU32(sa.source, 0);
-      h.dst = readU32(sa.destination, 0);
+      h.src = sa.sourceV4;
+      h.dst = sa.destinationV4;
       writeIpv4Header(bytes, outerStart, h);
     }
-    return this.queue(sa, i, outerStart, total, esp, textLength, seq);
+    return this.queue(sa, i, outerStart, total, esp, textLength);
   }
 
   /**
@@ -224,16 +222,15 @@ export class EspEncryptor {
     const espEnd = insert + textLength + ESP_ICV_BYTES;
     const status = this.checkRoom(sa, newStart, espEnd, lo, hi, version === 6);
     if (status !== EspStatus.Pending) return status;
-    const seq = this.assignSequence(sa);
-    if (seq === 0) return EspStatus.SeqOverflow;
-    this.charge(sa, packetLength);
+    if (!this.assignSequence(sa)) return EspStatus.SeqOverflow;
+    this.sad.raise(sa, sa.charge(packetLength));
 
     const nextHeader = bytes[nextHeaderByte];
     writeEspTrailer(bytes, insert + payloadLength, pad, nextHeader);
     const total = espEnd - newStart;
     bytes.copyWithin(newStart, s, insert);
     const esp = insert - ESP_HEADER_BYTES;
-    this.writeEspHeader(sa, bytes, esp, seq);
+    this.writeEspHeader(sa, bytes, esp);
     bytes[nextHeaderByte - front] = this.writeUdp(sa, bytes, esp, espEnd);
     if (version === 4) {
       writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
@@ -242,25 +239,15 @@ export class EspEncryptor {
     } else {
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }
-    return this.queue(sa, i, newStart, total, esp, textLength, seq);
+    return this.queue(sa, i, newStart, total, esp, textLength);
   }
 
-  /** RFC 4303 §3.3.3: out of sequence numbers means the SA is finished: expire it for rekey. */
-  private assignSequence(sa: SecurityAssociation): number {
-    const seq = sa.nextSequenceNumber();
-    if (seq === 0) {
-      sa.counters[SaCounter.SeqOverflowDrops]++;
-      this.sad.raise(sa, sa.lifetime.expireNow());
-    }
-    return seq;
-  }
-
-  /** Counts the packet against the SA's totals and lifetime (RFC 4301 §4.4.2.1). */
-  private charge(sa: SecurityAssociation, bytes: number): void {
-    const c = sa.counters;
-    c[SaCounter.Packets]++;
-    c[SaCounter.Bytes] += bytes;
-    this.sad.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], this.now));
+  /** Next sequence number into sa.lastSeq. RFC 4303 §3.3.3: when they run out, expire the SA for rekey. */
+  private assignSequence(sa: SecurityAssociation): boolean {
+    if (sa.advanceSequence()) return true;
+    sa.counters[SaCounter.SeqOverflowDrops]++;
+    this.sad.raise(sa, sa.lifetime.expireNow());
+    return false;
   }
 
   /** Whether the result [first, end) fits the slot [lo, hi) and the IP length field; Pending means yes. */
@@ -274,11 +261,15 @@ export class EspEncryptor {
     return EspStatus.Pending;
   }
 
-  /** SPI, low 32 bits of the sequence number, and the IV: the full 64-bit sequence number (RFC 4106 §3.1: unique per key). */
-  private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number, seq: number): void {
-    const low = seq >>> 0;
-    writeEspHeader(bytes, esp, sa.spi, low);
-    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, (seq - low) / TWO_32);
+  /**
+   * SPI, low 32 bits of sa.lastSeq, and the IV: the full 64-bit sequence number (RFC 4106 §3.1:
+   * unique per key). 32-bit values go out as int32 bit patterns so V8 never boxes them.
+   */
+  private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number): void {
+    const seq = sa.lastSeq;
+    const low = seq | 0;
+    writeEspHeader(bytes, esp, sa.spi | 0, low);
+    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, (seq - (seq >>> 0)) / TWO_32);
     writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES + 4, low);
   }
 
@@ -292,8 +283,8 @@ export class EspEncryptor {
   }
 
   /** Fills the AEAD op record and points packet i at its ESP packet. */
-  private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number,
-    seq: number): EspStatus {
+  private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number): EspStatus {
+    const seq = sa.lastSeq;
     const k = this.count++;
     const o = k * AEAD_OP_STRIDE;
     this.ops[o + AeadOp.Handle] = sa.handle;

@@ -4,10 +4,11 @@
  * expires the SA, which then passes no more traffic. Time is passed in by the caller (one
  * monotonic `now` in milliseconds per batch), never read per packet.
  *
- * The traffic totals live in the SA's counters block; this class only compares them with the
- * limits and remembers which events already fired. A packet is refused only once the SA has
- * expired, so the packet that reaches a hard limit still passes (Linux XFRM semantics) and the
- * next one does not.
+ * The traffic totals live in the SA's counters block; this class compares them with the limits
+ * and remembers which events already fired. So that the per-packet path makes no call, it
+ * publishes the next packet and byte totals worth a check (`nextPackets`, `nextBytes`). A packet
+ * is refused only once the SA has expired, so the packet that reaches a hard limit still passes
+ * (Linux XFRM semantics) and the next one does not.
  */
 
 /** Zero or absent means "no limit". */
@@ -22,7 +23,7 @@ export interface LifetimeConfig {
   hard?: LifetimeLimits;
 }
 
-/** Bit flags returned by `check` and `expireNow`: the events that fired just now, each at most once per SA. */
+/** Bit flags returned by the checks and `expireNow`: the events that fired just now, each at most once per SA. */
 export const enum LifetimeEvent {
   None = 0,
   Rekey = 1,
@@ -43,6 +44,9 @@ export class Lifetime {
   softRaised = false;
   /** True once a hard limit was reached: the SA must pass no more traffic. */
   expired = false;
+  /** Packet and byte totals at which `checkTraffic` may fire next (Infinity: never). */
+  nextPackets: number;
+  nextBytes: number;
   private readonly softBytes: number;
   private readonly softPackets: number;
   private readonly softDeadline: number;
@@ -65,29 +69,45 @@ export class Lifetime {
     checkOrder('seconds', softSeconds, hardSeconds);
     this.softDeadline = installedAt + softSeconds * 1000;
     this.hardDeadline = installedAt + hardSeconds * 1000;
+    this.nextPackets = Infinity;
+    this.nextBytes = Infinity;
+    this.publishThresholds();
   }
 
-  /**
-   * Compares the SA's totals (protected packets and bytes so far) and `now` with the limits.
-   * Returns the events that fired just now (LifetimeEvent bits); each fires once per SA.
-   */
-  check(packets: number, bytes: number, now: number): number {
-    let events = LifetimeEvent.None;
-    if (!this.softRaised && (bytes >= this.softBytes || packets >= this.softPackets || now >= this.softDeadline)) {
-      this.softRaised = true;
-      events |= LifetimeEvent.Rekey;
-    }
-    if (!this.expired && (bytes >= this.hardBytes || packets >= this.hardPackets || now >= this.hardDeadline)) {
-      events |= this.expireNow();
-    }
-    return events;
+  /** Compares the SA's traffic totals (protected packets and bytes so far) with the limits. */
+  checkTraffic(packets: number, bytes: number): number {
+    return this.fire(bytes >= this.softBytes || packets >= this.softPackets,
+      bytes >= this.hardBytes || packets >= this.hardPackets);
+  }
+
+  /** Compares the time `now` (ms) with the limits counted from install. */
+  checkTime(now: number): number {
+    return this.fire(now >= this.softDeadline, now >= this.hardDeadline);
   }
 
   /** Hard expiry for a reason outside the limits (sequence number space exhausted, RFC 4303 §3.3.3). */
   expireNow(): number {
-    if (this.expired) return LifetimeEvent.None;
-    this.expired = true;
-    return LifetimeEvent.Expire;
+    return this.fire(false, true);
+  }
+
+  private publishThresholds(): void {
+    this.nextPackets = this.expired ? Infinity : Math.min(this.softRaised ? Infinity : this.softPackets, this.hardPackets);
+    this.nextBytes = this.expired ? Infinity : Math.min(this.softRaised ? Infinity : this.softBytes, this.hardBytes);
+  }
+
+  /** Raises each event once and moves the published thresholds to the next limit not yet reached. */
+  private fire(soft: boolean, hard: boolean): number {
+    let events = LifetimeEvent.None;
+    if (soft && !this.softRaised) {
+      this.softRaised = true;
+      events |= LifetimeEvent.Rekey;
+    }
+    if (hard && !this.expired) {
+      this.expired = true;
+      events |= LifetimeEvent.Expire;
+    }
+    this.publishThresholds();
+    return events;
   }
 }
 
@@ -100,8 +120,9 @@ function checkLimit(level: 'soft' | 'hard', kind: string, value: number | undefi
   return value;
 }
 
+/** A soft limit must come before its hard limit; either may be absent (Infinity). */
 function checkOrder(kind: string, soft: number, hard: number): void {
-  if (soft > hard) {
+  if (soft > hard && soft !== Infinity) {
     throw new LifetimeConfigError(`lifetime.soft.${kind}`,
       `(${soft}) exceeds lifetime.hard.${kind} (${hard}): lower the soft limit so the rekey comes first`);
   }

@@ -8,13 +8,13 @@
  * Sequence numbers are JS numbers. A 64-bit ESN value is exact only up to 2^53 - 1
  * (Number.MAX_SAFE_INTEGER); the window rejects anything above that, which is far beyond any
  * lifetime (2^53 packets at 10 Mpps take 28 years). Without ESN they are plain u32 values.
+ * Arguments are 32-bit halves, which callers may pass as int32 bit patterns (`x | 0`) so V8
+ * keeps them unboxed; results come back as a boolean plus the `checked` field: no allocation.
  */
 
 export const REPLAY_WINDOW_MIN = 64;
 export const REPLAY_WINDOW_MAX = 4096;
 export const REPLAY_WINDOW_DEFAULT = 1024;
-/** Returned by `check` when the packet is a replay, too old, or not a valid sequence number. */
-export const SEQ_REJECTED = -1;
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -32,6 +32,8 @@ export class ReplayWindow {
   private readonly blockMask: number;
   /** Highest authenticated sequence number so far (T); 0 before the first packet. */
   private top = 0;
+  /** The full sequence number the last `check` inferred (0 when it was invalid). */
+  checked = 0;
 
   constructor(size: number = REPLAY_WINDOW_DEFAULT, esn = false) {
     if (!Number.isInteger(size) || size < REPLAY_WINDOW_MIN || size > REPLAY_WINDOW_MAX) {
@@ -55,25 +57,47 @@ export class ReplayWindow {
 
   /**
    * Before the ICV check (RFC 4303 §3.4.3): infers the full sequence number from the 32 bits on
-   * the wire and rejects duplicates and packets left of the window. Does not change the window.
-   * Returns the full sequence number (>= 1), or SEQ_REJECTED.
+   * the wire (into `checked`) and rejects duplicates and packets left of the window.
+   * Does not change the window. Returns whether the packet may be authenticated.
    */
-  check(seqLow: number): number {
+  check(seqLow: number): boolean {
     const low = seqLow >>> 0;
-    const seq = this.esn ? this.inferEsn(low) : low;
+    let seq = low;
+    if (this.esn) {
+      // RFC 4303 Appendix A2.2: the high half is the window's, or one more when the low half
+      // wrapped past the top, or one less when the window straddles a 2^32 boundary and the
+      // packet lies in its older part.
+      const tl = this.top >>> 0;
+      const th = (this.top - tl) / TWO_32;
+      const w = this.size;
+      let high: number;
+      if (tl >= w - 1) {
+        // Case A: the window lies within one subspace.
+        high = low >= tl - w + 1 ? th : th + 1;
+      } else {
+        // Case B: the window spans two subspaces.
+        high = low >= ((tl - w + 1) >>> 0) ? th - 1 : th;
+      }
+      // A guess below zero lies before the SA's first packet.
+      seq = high < 0 ? 0 : high * TWO_32 + low;
+    }
+    this.checked = seq;
     // Sequence number 0 is never sent (RFC 4303 §3.3.3: the first packet carries 1).
-    if (seq <= 0 || seq > Number.MAX_SAFE_INTEGER) return SEQ_REJECTED;
-    if (seq > this.top) return seq;
-    if (seq + this.size <= this.top) return SEQ_REJECTED;
-    return (this.bitmap[(low >>> 5) & this.blockMask] >>> (low & 31)) & 1 ? SEQ_REJECTED : seq;
+    if (seq === 0 || seq > Number.MAX_SAFE_INTEGER) return false;
+    if (seq > this.top) return true;
+    if (seq + this.size <= this.top) return false;
+    return ((this.bitmap[(low >>> 5) & this.blockMask] >>> (low & 31)) & 1) === 0;
   }
 
   /**
    * After the ICV verified (RFC 4303 §3.4.3: the window is updated only for authenticated
-   * packets). Re-checks, so that a duplicate opened in the same batch is still caught.
-   * Returns false (and changes nothing) when `seq` is a replay or left of the window.
+   * packets), with the number `check` inferred, given as its high and low 32 bits. Re-checks,
+   * so that a duplicate opened in the same batch is still caught. Returns false (and changes
+   * nothing) when the number is a replay or left of the window.
    */
-  update(seq: number): boolean {
+  update(seqHigh: number, seqLow: number): boolean {
+    const low = seqLow >>> 0;
+    const seq = seqHigh * TWO_32 + low;
     if (seq <= 0 || seq > Number.MAX_SAFE_INTEGER) return false;
     if (seq > this.top) {
       const oldBlock = Math.floor(this.top / 32);
@@ -84,31 +108,10 @@ export class ReplayWindow {
     } else if (seq + this.size <= this.top) {
       return false;
     }
-    const low = seq >>> 0;
     const block = (low >>> 5) & this.blockMask;
     const bit = 1 << (low & 31);
     if (this.bitmap[block] & bit) return false;
     this.bitmap[block] |= bit;
     return true;
-  }
-
-  /**
-   * RFC 4303 Appendix A2.2: the high half is the window's, or one more when the low half
-   * wrapped past the top, or one less when the window straddles a 2^32 boundary and the packet
-   * lies in its older part. Returns -1 for a guess below zero (before the SA's first packet).
-   */
-  private inferEsn(low: number): number {
-    const tl = this.top >>> 0;
-    const th = (this.top - tl) / TWO_32;
-    const w = this.size;
-    let th2: number;
-    if (tl >= w - 1) {
-      // Case A: the window lies within one subspace.
-      th2 = low >= tl - w + 1 ? th : th + 1;
-    } else {
-      // Case B: the window spans two subspaces.
-      th2 = low >= ((tl - w + 1) >>> 0) ? th - 1 : th;
-    }
-    return th2 < 0 ? -1 : th2 * TWO_32 + low;
   }
 }

@@ -7,12 +7,13 @@
  *  - Lifetime events: the data plane raises them mid-batch with `raise`; they are delivered as
  *    'rekey' / 'expire' events by `deliverEvents` once the batch is done, so listeners never
  *    change the SAD under a running AEAD batch. A hard-expired SA is removed (keys zeroized)
- *    right after its 'expire' event.
+ *    right after its 'expire' event. Byte and packet limits are checked per packet by the
+ *    engines, time limits by `clock` (each batch, at most every 100 ms) or `tick`.
  */
 import { EventEmitter } from 'node:events';
 import type { AeadBackend } from '../crypto/aead.js';
 import { LifetimeEvent } from './lifetime.js';
-import { SaCounter, SecurityAssociation, SecurityAssociationConfigError, validateSaConfig,
+import { SecurityAssociation, SecurityAssociationConfigError, validateSaConfig,
   type SecurityAssociationConfig } from './security-association.js';
 import { SpiIndex } from './spi-index.js';
 
@@ -28,6 +29,9 @@ export interface SadOptions {
   /** Where the manual-keying warning goes. Default console.warn. */
   warn?: (message: string) => void;
 }
+
+/** Granularity of time lifetimes: how often `clock` checks them. */
+export const TIME_CHECK_INTERVAL_MS = 100;
 
 export const MANUAL_KEYING_WARNING =
   'WARNING: manually keyed IPsec SAs installed. RFC 4891 §6 forbids manual keying in production ' +
@@ -45,6 +49,7 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
   private readonly pending: SecurityAssociation[] = [];
   private readonly pendingEvents: number[] = [];
   private nextSerial = 1;
+  private nextTimeCheck = -Infinity;
   private warnedManual = false;
 
   constructor(options: SadOptions) {
@@ -103,7 +108,8 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
 
   /**
    * Inbound SA for `spi` whose outer destination equals the `addressLength` (4 or 16) bytes at
-   * `bytes[addressOffset]`, or null. No allocation.
+   * `bytes[addressOffset]`, or null. No allocation; `spi` may be the u32 or its int32 bit
+   * pattern (`spi | 0`, which V8 keeps unboxed).
    */
   lookupInbound(spi: number, bytes: Uint8Array, addressOffset: number, addressLength: number): SecurityAssociation | null {
     const sa = this.inbound.get(spi);
@@ -144,13 +150,16 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
     this.pendingEvents.length = 0;
   }
 
-  /** Time-based lifetimes of idle SAs: call periodically (e.g. once a second) between batches. */
+  /** Checks every SA's time lifetime at `now` (ms) and delivers the events. Call between batches. */
   tick(now: number): void {
-    for (const sa of this.all) {
-      const c = sa.counters;
-      this.raise(sa, sa.lifetime.check(c[SaCounter.Packets], c[SaCounter.Bytes], now));
-    }
+    this.nextTimeCheck = now + TIME_CHECK_INTERVAL_MS;
+    for (const sa of this.all) this.raise(sa, sa.lifetime.checkTime(now));
     this.deliverEvents();
+  }
+
+  /** The engines call this at the start of each batch: a `tick` at most every TIME_CHECK_INTERVAL_MS. */
+  clock(now: number): void {
+    if (now >= this.nextTimeCheck) this.tick(now);
   }
 
   private add(config: SecurityAssociationConfig, now: number, manual: boolean): SecurityAssociation {

@@ -5,7 +5,8 @@
  */
 import { AEAD_ALGORITHMS, checkKeyMaterial, type AeadAlgorithm } from '../crypto/aead.js';
 import { formatAddress } from '../policy/address-text.js';
-import { Lifetime, type LifetimeConfig } from './lifetime.js';
+import { readU32 } from '../wire/bytes.js';
+import { Lifetime, LifetimeEvent, type LifetimeConfig } from './lifetime.js';
 import { ReplayWindow, REPLAY_WINDOW_DEFAULT } from './replay-window.js';
 
 export type SaDirection = 'inbound' | 'outbound';
@@ -41,7 +42,10 @@ export interface SecurityAssociationConfig {
   lifetime?: LifetimeConfig;
   /** Tunnel mode only: pad every inner packet up to this many bytes (RFC 4303 §2.4, §2.7). 0 = off. */
   tfcPadTo?: number;
-  /** Tunnel mode, IPv4 outer: the DF bit. Default 'copy' (an IPv6 inner packet gives DF=0). */
+  /**
+   * Tunnel mode, IPv4 outer: the DF bit. Default 'copy' (an IPv6 inner packet, which is never
+   * fragmented on its path, gives DF=1 as in Linux XFRM).
+   */
   dfBit?: DfBitPolicy;
   /** Id of the SPD entry this SA serves. */
   policyId: number;
@@ -100,6 +104,12 @@ export class SecurityAssociation {
   readonly source: Uint8Array;
   readonly destination: Uint8Array;
   readonly outerIpv6: boolean;
+  /**
+   * IPv4 outer addresses as int32 bit patterns (0 for IPv6): small integers stay unboxed in V8,
+   * so writing an outer header allocates nothing. Writers only use the low 32 bits.
+   */
+  readonly sourceV4: number;
+  readonly destinationV4: number;
   readonly udpEncapsulated: boolean;
   readonly udpSourcePort: number;
   readonly udpDestinationPort: number;
@@ -138,6 +148,8 @@ export class SecurityAssociation {
     this.source = Uint8Array.from(config.source);
     this.destination = Uint8Array.from(config.destination);
     this.outerIpv6 = config.destination.length === 16;
+    this.sourceV4 = this.outerIpv6 ? 0 : readU32(this.source, 0) | 0;
+    this.destinationV4 = this.outerIpv6 ? 0 : readU32(this.destination, 0) | 0;
     this.udpEncapsulated = config.udpEncapsulation !== undefined;
     this.udpSourcePort = config.udpEncapsulation?.sourcePort ?? 0;
     this.udpDestinationPort = config.udpEncapsulation?.destinationPort ?? 0;
@@ -186,12 +198,27 @@ export class SecurityAssociation {
   }
 
   /**
-   * Outbound: the next sequence number (RFC 4303 §3.3.3: the first is 1 and it never cycles).
-   * Returns 0 when the space is used up; the caller must then expire the SA so it is rekeyed.
+   * Outbound: moves `lastSeq` to the next sequence number (RFC 4303 §3.3.3: the first is 1 and
+   * it never cycles). Returns false when the space is used up: the SA must then be rekeyed.
    */
-  nextSequenceNumber(): number {
-    if (this.lastSeq >= this.seqLimit) return 0;
-    return ++this.lastSeq;
+  advanceSequence(): boolean {
+    if (this.lastSeq >= this.seqLimit) return false;
+    this.lastSeq++;
+    return true;
+  }
+
+  /**
+   * Counts one protected packet of `bytes` (the lifetime byte count, RFC 4301 §4.4.2.1).
+   * Returns the lifetime events (LifetimeEvent bits) it fired; only a packet that reaches a
+   * published threshold costs a call into the lifetime.
+   */
+  charge(bytes: number): number {
+    const c = this.counters;
+    const packets = ++c[SaCounter.Packets];
+    const total = (c[SaCounter.Bytes] += bytes);
+    const lifetime = this.lifetime;
+    if (packets < lifetime.nextPackets && total < lifetime.nextBytes) return LifetimeEvent.None;
+    return lifetime.checkTraffic(packets, total);
   }
 }
 

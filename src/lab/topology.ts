@@ -102,18 +102,19 @@ export interface LabTopologyOptions {
   gateways?: GatewayKind;
 }
 
-export const DEFAULT_LAB_PREFIX = 'lab-';
+/** The lab's own namespaces are plain red-a, rb-a, wan, rb-b, red-b; tests use a prefix. */
+export const DEFAULT_LAB_PREFIX = '';
 
 export class LabTopologyError extends Error {
   override readonly name = 'LabTopologyError';
 }
 
-const PREFIX_PATTERN = /^[a-z0-9][a-z0-9-]{0,15}$/;
+const PREFIX_PATTERN = /^([a-z0-9][a-z0-9-]{0,15})?$/;
 
 /** The namespace names for `prefix`. */
 export function labNamespaces(prefix: string = DEFAULT_LAB_PREFIX): LabNamespaces {
   if (!PREFIX_PATTERN.test(prefix)) {
-    throw new LabTopologyError(`lab topology: prefix "${prefix}" is invalid; use 1 to 16 lower-case letters, digits or '-', starting with a letter or digit (e.g. "rbt-")`);
+    throw new LabTopologyError(`lab topology: prefix "${prefix}" is invalid; use nothing, or 1 to 16 lower-case letters, digits or '-', starting with a letter or digit (e.g. "rbt-")`);
   }
   return Object.freeze({
     redA: `${prefix}red-a`,

@@ -10,6 +10,8 @@ import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 const HEADERS_BYTES = ETHERNET_HEADER_BYTES + IPV6_HEADER_BYTES;
+/** Hop limit of the packets the router originates other than NDP (IANA's default hop limit). */
+export const DEFAULT_HOP_LIMIT = 64;
 
 export class Icmpv6FrameBuilder {
   private readonly header = new Ipv6Header();
@@ -22,6 +24,11 @@ export class Icmpv6FrameBuilder {
 
   constructor(private readonly transmit: LinkTransmitQueue, private readonly srcMac: number) {
     this.header.nextHeader = IpProtocol.Icmpv6;
+  }
+
+  /** The buffer `begin` offsets point into. */
+  get bytes(): Uint8Array {
+    return this.transmit.slots.bytes;
   }
 
   /** Bytes the ICMPv6 message may have. */

@@ -74,6 +74,17 @@ export function ipv6Equals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: num
   return true;
 }
 
+/** :: (RFC 4291 §2.5.2). src/wire/ndp.ts has the same test privately. */
+export function isUnspecifiedIpv6(bytes: Uint8Array, off: number): boolean {
+  for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (bytes[off + i] !== 0) return false;
+  return true;
+}
+
+/** fe80::/10 (RFC 4291 §2.5.6). src/wire/ndp.ts has the same test privately. */
+export function isLinkLocalIpv6(bytes: Uint8Array, off: number): boolean {
+  return bytes[off] === 0xfe && (bytes[off + 1] & 0xc0) === 0x80;
+}
+
 /** Whether the address at bytes[off] lies in prefix/length. */
 export function ipv6InPrefix(bytes: Uint8Array, off: number, prefix: Uint8Array, length: number): boolean {
   const whole = length >>> 3;

@@ -179,6 +179,7 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
   const routerPrefix = routerAddress.slice();
   for (let bit = routerPrefixLength; bit < 128; bit++) routerPrefix[bit >>> 3] &= ~(0x80 >>> (bit & 7));
 
+  const issuesBeforeTep = c.issues.length;
   const tepAddress = c.ipv4('tepAddress', config.tepAddress);
   const tepPrefixLength = c.integer('tepPrefixLength', config.tepPrefixLength, 1, 32, 32);
   const first = tepAddress >>> 24;
@@ -189,12 +190,14 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
   if (tepPrefixLength <= 30 && ((tepAddress & ~mask) === 0 || (tepAddress | mask) >>> 0 === U32_MAX)) {
     c.add('tepAddress', `is the network or broadcast address of its /${tepPrefixLength} subnet: pick a host address`);
   }
+  const tepValid = c.issues.length === issuesBeforeTep;
 
   let ipv4NextHop = NO_IPV4_NEXT_HOP;
   if (config.ipv4NextHop !== undefined) {
     ipv4NextHop = c.ipv4('ipv4NextHop', config.ipv4NextHop);
-    if (ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
-    else if (((ipv4NextHop ^ tepAddress) & mask) !== 0) {
+    // Checked against the subnet only when the TEP is valid, so that one mistake gives one message.
+    if (tepValid && ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
+    else if (tepValid && ((ipv4NextHop ^ tepAddress) & mask) !== 0) {
       c.add('ipv4NextHop', `is not on the TEP subnet /${tepPrefixLength}: a next hop must be reachable on the link`);
     }
   }

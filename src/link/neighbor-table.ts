@@ -36,7 +36,7 @@ export const NeighborSend = Object.freeze({
   Addressed: 0,
   /** A copy waits for resolution; the caller's slot is free. */
   Queued: 1,
-  /** Not sent and already counted as NeighborUnresolved. */
+  /** Not sent and already counted in DropCounters (NeighborUnresolved, or NoRoute). */
   Dropped: 2,
 });
 export type NeighborSend = (typeof NeighborSend)[keyof typeof NeighborSend];

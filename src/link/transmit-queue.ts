@@ -30,7 +30,7 @@ export class LinkTransmitQueue {
   /** Slot indexes to send on the black NIC, in order. */
   readonly black: Int32Array;
   blackCount = 0;
-  /** Frames not generated because the queue was full since the last flush. */
+  /** Frames not generated because the queue was full (cumulative). */
   overflows = 0;
   private used = 0;
 

@@ -2,7 +2,9 @@
 import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
 import type { AeadBackend } from '../../src/crypto/aead.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
-import type { LinkServices } from '../../src/dataplane/link-services.js';
+import { DropCounters } from '../../src/dataplane/drop-reason.js';
+import { compileLinkSettings } from '../../src/link/link-config.js';
+import { LinkServices } from '../../src/link/link-services.js';
 import { Pipeline } from '../../src/dataplane/pipeline.js';
 import type { DataplaneSettings } from '../../src/dataplane/settings.js';
 import { SecurityAssociationDatabase } from '../../src/ipsec/sad.js';
@@ -40,32 +42,32 @@ function selector(spec: { local?: string; remote?: string }): TrafficSelector {
   return sel!;
 }
 
-/** A link layer that knows every neighbor; records the ICMP errors asked for. */
-export class KnownNeighbors implements LinkServices {
-  readonly tooBig: number[] = [];
-  readonly fragNeeded: number[] = [];
-  hopLimitExceededCount = 0;
-  constructor(readonly redMac: number, readonly blackMac: number, private readonly router: Uint8Array, private readonly peerMac: number, private readonly hostMac: number) {}
-  receiveRed(): boolean { return false; }
-  receiveBlack(): boolean { return false; }
-  ownsRedAddress(bytes: Uint8Array, off: number): boolean {
-    for (let k = 0; k < 16; k++) if (bytes[off + k] !== this.router[k]) return false;
-    return true;
-  }
-  redNeighbor(): number { return this.hostMac; }
-  blackNeighbor(): number { return this.peerMac; }
-  holdForRed(): boolean { return false; }
-  holdForBlack(): boolean { return false; }
-  packetTooBig(_b: Uint8Array, _s: number, _n: number, mtu: number): void { this.tooBig.push(mtu); }
-  hopLimitExceeded(): void { this.hopLimitExceededCount++; }
-  fragmentationNeeded(_b: Uint8Array, _f: number, _s: number, _n: number, mtu: number): void { this.fragNeeded.push(mtu); }
+function macText(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
+function ipv4Text(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** The real link layer of a gateway, with its red host and its peer already resolved. */
+function linkFor(redMac: number, blackMac: number, router: string, tep: number, drops: DropCounters, host: Uint8Array, hostMac: number, peerTep: number, peerMac: number): LinkServices {
+  const settings = compileLinkSettings({
+    redMac: macText(redMac), blackMac: macText(blackMac), routerAddress: router, routerPrefixLength: 64,
+    tepAddress: ipv4Text(tep), tepPrefixLength: 24, tunnelInnerMtu: 1446,
+    icmpErrors: { perSecond: 10_000, burst: 10_000 },
+  });
+  const link = new LinkServices(settings, drops);
+  link.arp.neighbors.learn(peerTep, peerMac, 0);
+  link.neighborDiscovery.neighbors.learn(host, 0, hostMac, 0);
+  return link;
 }
 
 export interface Gateway {
   pipeline: Pipeline;
   sad: SecurityAssociationDatabase;
   spd: SecurityPolicyDatabase;
-  link: KnownNeighbors;
+  link: LinkServices;
   /** Removes and reinstalls the inbound SA (same key): a fresh anti-replay window, for benches. */
   resetInbound(): void;
 }
@@ -95,7 +97,7 @@ export interface GatewayPairOptions {
 
 export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: Gateway } {
   const backend = options.backend ?? new NobleAeadBackend();
-  const make = (self: number, peer: number, router: Uint8Array, peerPrefix: string, outSpi: number, inSpi: number, outKey: Uint8Array, inKey: Uint8Array, macs: [number, number, number, number]): Gateway => {
+  const make = (self: number, peer: number, router: string, host: Uint8Array, peerPrefix: string, outSpi: number, inSpi: number, outKey: Uint8Array, inKey: Uint8Array, macs: [number, number, number, number]): Gateway => {
     const selfText = self === TEP_A ? '192.0.2.1' : '192.0.2.2';
     const peerText = peer === TEP_A ? '192.0.2.1' : '192.0.2.2';
     const spd = spdFor(selfText, peerText);
@@ -104,14 +106,15 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
     const installInbound = () => sad.installManual({ spi: inSpi, direction: 'inbound', mode: 'transport', source: u32(peer), destination: u32(self), algorithm: 'aes-gcm-16-128', keyAndSalt: inKey.slice(), policyId: 1 }, 0);
     let inbound = installInbound();
     const settings: DataplaneSettings = {
-      gateway: { tep: self, nextHop: null },
+      gateway: { tep: self },
       bridge: true,
       peers: [{ name: 'peer', tep: peer, prefixes: [selector({ local: '::/0', remote: peerPrefix })] }],
       blackMtu: options.blackMtu ?? 1500,
       tunnelTtl: 64,
     };
-    const link = new KnownNeighbors(macs[0], macs[1], router, macs[2], macs[3]);
-    const pipeline = new Pipeline({ settings, spd, sad, link, batchCapacity: options.batch ?? 64 });
+    const drops = new DropCounters();
+    const link = linkFor(macs[0], macs[1], router, self, drops, host, macs[3], peer, macs[2]);
+    const pipeline = new Pipeline({ settings, spd, sad, link, drops, batchCapacity: options.batch ?? 64 });
     const resetInbound = () => {
       sad.remove(inbound);
       inbound = installInbound();
@@ -119,8 +122,8 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
     return { pipeline, sad, spd, link, resetInbound };
   };
   return {
-    a: make(TEP_A, TEP_B, ADDR.routerA, '2001:db8:b::/64', 0x1001, 0x1002, KEY_AB, KEY_BA, [MAC.redA, MAC.blackA, MAC.blackB, MAC.hostA]),
-    b: make(TEP_B, TEP_A, ADDR.routerB, '2001:db8:a::/64', 0x1002, 0x1001, KEY_BA, KEY_AB, [MAC.redB, MAC.blackB, MAC.blackA, MAC.hostB]),
+    a: make(TEP_A, TEP_B, '2001:db8:a::1', ADDR.hostA, '2001:db8:b::/64', 0x1001, 0x1002, KEY_AB, KEY_BA, [MAC.redA, MAC.blackA, MAC.blackB, MAC.hostA]),
+    b: make(TEP_B, TEP_A, '2001:db8:b::1', ADDR.hostB, '2001:db8:a::/64', 0x1002, 0x1001, KEY_BA, KEY_AB, [MAC.redB, MAC.blackB, MAC.blackA, MAC.hostB]),
   };
 }
 

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { Port } from '../../src/dataplane/pipeline.js';
+import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { readU16, readU32 } from '../../src/wire/bytes.js';
 import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
+
+/** Frame k the link layer queued for red. */
+function redFrame(t: LinkTransmitQueue, k: number): Uint8Array {
+  const slot = t.red[k];
+  return t.slots.bytes.subarray(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]);
+}
 
 function ping6Frame(payload: number, hopLimit = 64): Uint8Array {
   const buf = new Uint8Array(2048);
@@ -85,7 +92,9 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     a.pipeline.processBatch(Port.Red, slots, 2, 0);
     expect(a.pipeline.txBlack.count).toBe(0);
     expect(a.pipeline.drops.snapshot()).toEqual({ 'no-route': 1, 'ttl-exceeded': 1 });
-    expect(a.link.hopLimitExceededCount).toBe(1);
+    // ICMPv6 Time Exceeded (type 3) goes back to the host on red.
+    const err = redFrame(a.link.transmit, 0);
+    expect(err[14 + 40]).toBe(3);
   });
 
   it('an IPv6 packet too big for the tunnel gets Packet Too Big with the inner MTU 1446', () => {
@@ -94,8 +103,12 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     loadSlot(slots, 0, ping6Frame(1446 - 48 + 1));
     loadSlot(slots, 1, ping6Frame(1446 - 48));
     a.pipeline.processBatch(Port.Red, slots, 2, 0);
-    expect(a.link.tooBig).toEqual([1446]);
     expect(a.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
+    // ICMPv6 Packet Too Big (type 2) to the host, announcing 1446.
+    expect(a.link.transmit.redCount).toBe(1);
+    const err = redFrame(a.link.transmit, 0);
+    expect(err[14 + 40]).toBe(2);
+    expect(readU32(err, 14 + 44)).toBe(1446);
     expect(a.pipeline.txBlack.count).toBe(1);
     expect(slots.length[a.pipeline.txBlack.slots[0]]).toBe(14 + 1500);
   });

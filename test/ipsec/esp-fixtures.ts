@@ -110,8 +110,7 @@ export class EspLab {
     out: SecurityAssociation; in: SecurityAssociation;
   } {
     const key = keyFor(config.algorithm, config.spi);
-    const { replayWindow, ...outbound } = config;
-    const out = this.sad.installManual({ policyId: 1, ...outbound, direction: 'outbound', keyAndSalt: key.slice() }, 0);
+    const out = this.sad.installManual({ policyId: 1, ...config, direction: 'outbound', keyAndSalt: key.slice() }, 0);
     const inb = this.sad.installManual({ policyId: 1, ...config, direction: 'inbound', keyAndSalt: key.slice() }, 0);
     return { out, in: inb };
   }

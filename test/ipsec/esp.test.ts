@@ -249,7 +249,7 @@ describe('ESP inbound details', () => {
   it('opens ESN traffic across the 2^32 boundary (RFC 4303 §2.2.1, Appendix A2.2)', () => {
     const lab = new EspLab(backend);
     const { out, in: inb } = setUp(lab, { ...tunnel4, esn: true });
-    for (const s of [0x7000_0000, 0xe000_0000, 0xffff_fff0]) inb.replay!.update(s);
+    for (const s of [0x7000_0000, 0xe000_0000, 0xffff_fff0]) inb.replay!.update(0, s);
     out.lastSeq = 0xffff_fffe;
     const clear = lab.packet(0);
     for (let n = 0; n < 3; n++) {

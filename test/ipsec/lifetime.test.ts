@@ -7,7 +7,7 @@ function drive(lifetime: Lifetime, count: number, size: number, stepMs: number) 
   let bytes = 0;
   for (let p = 1; p <= count && !lifetime.expired; p++) {
     bytes += size;
-    const events = lifetime.check(p, bytes, lifetime.installedAt + p * stepMs);
+    const events = lifetime.checkTraffic(p, bytes) | lifetime.checkTime(lifetime.installedAt + p * stepMs);
     if (events) fired.push({ packet: p, events });
   }
   return fired;
@@ -21,7 +21,7 @@ describe('Lifetime (RFC 4301 §4.4.2.1)', () => {
       { packet: 15, events: LifetimeEvent.Expire },
     ]);
     expect(lt.expired).toBe(true);
-    expect(lt.check(16, 1600, 0)).toBe(LifetimeEvent.None);
+    expect(lt.checkTraffic(16, 1600)).toBe(LifetimeEvent.None);
   });
 
   it('fires by bytes when a packet reaches or crosses the limit', () => {
@@ -34,21 +34,31 @@ describe('Lifetime (RFC 4301 §4.4.2.1)', () => {
 
   it('fires by time since install, with no traffic counted', () => {
     const lt = new Lifetime({ soft: { seconds: 30 }, hard: { seconds: 60 } }, 5_000);
-    expect(lt.check(0, 0, 34_999)).toBe(LifetimeEvent.None);
-    expect(lt.check(0, 0, 35_000)).toBe(LifetimeEvent.Rekey);
-    expect(lt.check(0, 0, 40_000)).toBe(LifetimeEvent.None);
-    expect(lt.check(0, 0, 65_000)).toBe(LifetimeEvent.Expire);
-    expect(lt.check(0, 0, 99_000)).toBe(LifetimeEvent.None);
+    expect(lt.checkTime(34_999)).toBe(LifetimeEvent.None);
+    expect(lt.checkTime(35_000)).toBe(LifetimeEvent.Rekey);
+    expect(lt.checkTime(40_000)).toBe(LifetimeEvent.None);
+    expect(lt.checkTime(65_000)).toBe(LifetimeEvent.Expire);
+    expect(lt.checkTime(99_000)).toBe(LifetimeEvent.None);
   });
 
   it('raises both events at once when one step crosses both limits', () => {
     const lt = new Lifetime({ soft: { bytes: 100 }, hard: { bytes: 200 } }, 0);
-    expect(lt.check(1, 500, 0)).toBe(LifetimeEvent.Rekey | LifetimeEvent.Expire);
+    expect(lt.checkTraffic(1, 500)).toBe(LifetimeEvent.Rekey | LifetimeEvent.Expire);
   });
 
   it('never fires without limits; 0 means no limit', () => {
     const lt = new Lifetime({ soft: { bytes: 0 }, hard: {} }, 0);
-    expect(lt.check(2 ** 40, 2 ** 50, 1e12)).toBe(LifetimeEvent.None);
+    expect(lt.checkTraffic(2 ** 40, 2 ** 50) | lt.checkTime(1e12)).toBe(LifetimeEvent.None);
+    expect([lt.nextPackets, lt.nextBytes]).toEqual([Infinity, Infinity]);
+  });
+
+  it('publishes the next totals worth a check: soft, then hard, then none', () => {
+    const lt = new Lifetime({ soft: { packets: 10 }, hard: { packets: 20, bytes: 5000 } }, 0);
+    expect([lt.nextPackets, lt.nextBytes]).toEqual([10, 5000]);
+    lt.checkTraffic(10, 100);
+    expect([lt.nextPackets, lt.nextBytes]).toEqual([20, 5000]);
+    lt.checkTraffic(20, 200);
+    expect([lt.nextPackets, lt.nextBytes]).toEqual([Infinity, Infinity]);
   });
 
   it('expireNow expires once (sequence number space used up)', () => {
@@ -62,5 +72,6 @@ describe('Lifetime (RFC 4301 §4.4.2.1)', () => {
     expect(() => new Lifetime({ soft: { packets: 20 }, hard: { packets: 10 } }, 0)).toThrow(/lifetime\.soft\.packets/);
     expect(() => new Lifetime({ hard: { bytes: -1 } }, 0)).toThrow(/lifetime\.hard\.bytes/);
     expect(() => new Lifetime({ soft: { seconds: 1.5 } }, 0)).toThrow(LifetimeConfigError);
+    expect(new Lifetime({ hard: { bytes: 10 } }, 0).nextBytes).toBe(10); // no soft limit is fine
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AEAD_OP_STRIDE, AeadStatus } from '../../src/crypto/aead.js';
 import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
+import { LifetimeEvent } from '../../src/ipsec/lifetime.js';
 import { MANUAL_KEYING_WARNING, SecurityAssociationDatabase } from '../../src/ipsec/sad.js';
 import {
   SaCounter, SecurityAssociationConfigError, SEQ_LIMIT_32, SEQ_LIMIT_ESN, type SecurityAssociationConfig,
@@ -142,7 +143,7 @@ describe('SecurityAssociationDatabase (RFC 4301 §4.4.2)', () => {
     const seen: string[] = [];
     sad.on('rekey', (sa) => seen.push(`rekey ${sa.spi.toString(16)}`));
     sad.on('expire', (sa) => seen.push(`expire ${sa.spi.toString(16)} current=${String(sad.lookupOutbound(1))}`));
-    for (let p = 1; p <= 3; p++) sad.raise(out, out.lifetime.check(p, 100 * p, 0));
+    for (let p = 1; p <= 3; p++) sad.raise(out, out.charge(100));
     expect(seen).toEqual([]);
     sad.deliverEvents();
     expect(seen).toEqual(['rekey 1000', 'expire 1000 current=null']);
@@ -170,19 +171,29 @@ describe('SecurityAssociationDatabase (RFC 4301 §4.4.2)', () => {
 
   it('outbound sequence numbers start at 1 and never cycle (RFC 4303 §3.3.3)', () => {
     const { sad } = newSad();
+    const next = (sa: { advanceSequence(): boolean; lastSeq: number }) => (sa.advanceSequence() ? sa.lastSeq : 0);
     const sa = sad.install(config({ direction: 'outbound' }), 0);
-    expect(sa.nextSequenceNumber()).toBe(1);
-    expect(sa.nextSequenceNumber()).toBe(2);
+    expect(next(sa)).toBe(1);
+    expect(next(sa)).toBe(2);
     sa.lastSeq = SEQ_LIMIT_32 - 1;
-    expect(sa.nextSequenceNumber()).toBe(0xffff_ffff);
-    expect(sa.nextSequenceNumber()).toBe(0);
-    expect(sa.nextSequenceNumber()).toBe(0);
+    expect(next(sa)).toBe(0xffff_ffff);
+    expect(next(sa)).toBe(0);
+    expect(next(sa)).toBe(0);
     const esn = sad.install(config({ direction: 'outbound', spi: 0x1001, esn: true }), 0);
     esn.lastSeq = SEQ_LIMIT_32;
-    expect(esn.nextSequenceNumber()).toBe(2 ** 32);
+    expect(next(esn)).toBe(2 ** 32);
     esn.lastSeq = SEQ_LIMIT_ESN - 1;
-    expect(esn.nextSequenceNumber()).toBe(SEQ_LIMIT_ESN);
-    expect(esn.nextSequenceNumber()).toBe(0);
+    expect(next(esn)).toBe(SEQ_LIMIT_ESN);
+    expect(next(esn)).toBe(0);
+  });
+
+  it('charges packets and bytes, and reports lifetime events as totals reach the limits', () => {
+    const { sad } = newSad();
+    const sa = sad.install(config({ lifetime: { soft: { bytes: 250 }, hard: { packets: 4 } } }), 0);
+    expect([sa.charge(100), sa.charge(100), sa.charge(100), sa.charge(100)])
+      .toEqual([LifetimeEvent.None, LifetimeEvent.None, LifetimeEvent.Rekey, LifetimeEvent.Expire]);
+    expect([sa.counters[SaCounter.Packets], sa.counters[SaCounter.Bytes]]).toEqual([4, 400]);
+    expect(sa.usable).toBe(false);
   });
 
   it('shows an SA as JSON with readable addresses and counters, and nothing key-derived', () => {

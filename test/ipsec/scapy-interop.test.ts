@@ -72,8 +72,8 @@ function prepareCase(lab: EspLab, alg: AeadAlgorithm, layout: Layout, spi: numbe
   const innerVersion = layout.mode === 'transport' ? layout.outer : layout.inner;
   const [src, dst] = layout.outer === 4 ? [V4_A, V4_B] : [V6_A, V6_B];
   lab.build(0, (b, off) => innerVersion === 4
-    ? writeIpv4Packet(b, off, { protocol: EXPERIMENTAL, payload, src: layout.mode === 'transport' ? src : undefined, dst: layout.mode === 'transport' ? dst : undefined })
-    : writeIpv6Packet(b, off, { nextHeader: EXPERIMENTAL, payload }));
+    ? writeIpv4Packet(b, off, { protocol: EXPERIMENTAL, payload, src: V4_A, dst: V4_B })
+    : writeIpv6Packet(b, off, { nextHeader: EXPERIMENTAL, payload, src: V6_A, dst: V6_B }));
   const clear = lab.packet(0);
   const pair = lab.pair({
     spi, mode: layout.mode, source: src, destination: dst, algorithm: alg, esn: layout.esn,
@@ -87,7 +87,7 @@ function prepareCase(lab: EspLab, alg: AeadAlgorithm, layout: Layout, spi: numbe
   };
   if (layout.esn) {
     pair.out.lastSeq = 2 ** 32 + 4;
-    for (const s of [0x7000_0000, 0xe000_0000, 2 ** 32 + 1]) pair.in.replay!.update(s);
+    for (const [high, low] of [[0, 0x7000_0000], [0, 0xe000_0000], [1, 1]]) pair.in.replay!.update(high, low);
   }
   return { clear, pair, view };
 }

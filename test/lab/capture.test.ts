@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { runCommand } from '../../src/lab/command.js';
 import { startWanCapture } from '../../src/lab/capture.js';
 import { pingFrom } from '../../src/lab/ping.js';
@@ -46,6 +48,7 @@ describe('wan capture between strongSwan gateways', () => {
   afterAll(async () => {
     await gateways?.stop();
     await destroyLabTopology(PREFIX);
+    if (file !== undefined) rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
   it('stops tcpdump by its PID and leaves a whole pcap', async () => {
@@ -84,6 +87,7 @@ describe('wan capture of a lab without appliances', () => {
     const ping4 = await pingFrom(topology.namespaces.redA, LAB_ADDRESSES.b.host4, { count: 1, deadlineSeconds: 2 });
     expect([ping6.received, ping4.received]).toEqual([0, 0]);
     const summary = summarizeCapture(await capture.stop(), { bypass4: BYPASS });
+    rmSync(path.dirname(capture.path), { recursive: true, force: true });
     expect(summary.frames).toBe(0);
     expect(summary.violations).toBe(0);
   });

@@ -1,0 +1,35 @@
+/** `redblack run --config FILE [--status-socket PATH]`: the appliance daemon. */
+import { join } from 'node:path';
+import { ConfigError, formatConfigIssue } from '../config/config-error.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { Appliance } from '../daemon/appliance.js';
+import { DEFAULT_STATUS_DIR, StatusServer } from '../daemon/status-server.js';
+import { CliUsageError, optionValue } from './options.js';
+
+export async function runDaemon(args: string[]): Promise<number> {
+  const configPath = optionValue(args, '--config');
+  if (configPath === undefined) throw new CliUsageError('run needs --config FILE');
+  let loaded;
+  try {
+    loaded = loadConfigFile(configPath);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const issue of e.issues) console.error(formatConfigIssue(configPath, issue));
+    return 1;
+  }
+  const { config, warnings } = loaded;
+  for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning'));
+  const appliance = Appliance.start(config);
+  const socketPath = optionValue(args, '--status-socket') ?? join(DEFAULT_STATUS_DIR, `${config.name}.sock`);
+  const status = await StatusServer.listen(socketPath, () => appliance.status());
+  const stop = async (signal: string) => {
+    console.error(`${config.name}: ${signal}: stopping`);
+    appliance.stop();
+    config.dispose();
+    await status.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return 0;
+}

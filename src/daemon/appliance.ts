@@ -1,0 +1,239 @@
+/**
+ * The running appliance: two AF_PACKET ports, the frame slots, the pipeline, the link layer and
+ * the SAD, driven by the event loop (a port turning readable drains it in batches). Stopping
+ * zeroizes every SA. If the process dies, nothing forwards: the appliance namespace has no
+ * kernel addresses or routes, so no frame crosses in clear (fail closed).
+ */
+import type { ApplianceConfig } from '../config/appliance-config.js';
+import { formatAddressBytes } from '../config/address-fields.js';
+import { selectAeadBackend } from '../crypto/index.js';
+import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';
+import { FrameSlots } from '../dataplane/frame-slots.js';
+import { Pipeline, Port } from '../dataplane/pipeline.js';
+import type { DataplaneSettings } from '../dataplane/settings.js';
+import { FramePort } from '../io/frame-port.js';
+import { SecurityAssociationDatabase } from '../ipsec/sad.js';
+import { SA_COUNTER_NAMES, type SecurityAssociation } from '../ipsec/security-association.js';
+import { compileLinkSettings } from '../link/link-config.js';
+import { LinkServices } from '../link/link-services.js';
+import { parseTrafficSelector } from '../policy/selectors.js';
+import { SpdAction } from '../policy/spd.js';
+import { IssueList } from '../policy/validation.js';
+import { DEFAULT_TUNNEL_TTL } from '../tunnel/six-in-four.js';
+import { largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
+
+export interface ApplianceOptions {
+  /** Frames per batch (slots per port). Default 256. */
+  batch?: number;
+  /** Where log lines go. Default: stderr with a timestamp. */
+  log?: (line: string) => void;
+}
+
+/** Batches drained per readable event before yielding to the event loop (timers, status). */
+const MAX_BATCHES_PER_TURN = 64;
+const TICK_MS = 100;
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+export class Appliance {
+  private readonly drops = new DropCounters();
+  private readonly redSlots: FrameSlots;
+  private readonly blackSlots: FrameSlots;
+  private readonly sad: SecurityAssociationDatabase;
+  private readonly link: LinkServices | null;
+  private readonly pipeline: Pipeline;
+  private readonly timer: NodeJS.Timeout;
+  private readonly startedAt = performance.now();
+  private readonly loggedDrops: Float64Array;
+  private lastDropLog = 0;
+  private txErrors = 0;
+  private stopped = false;
+
+  private constructor(
+    readonly config: ApplianceConfig,
+    private readonly red: FramePort,
+    private readonly black: FramePort,
+    private readonly log: (line: string) => void,
+    batch: number,
+  ) {
+    const now = performance.now();
+    const backend = selectAeadBackend();
+    this.redSlots = new FrameSlots({ count: batch });
+    this.blackSlots = new FrameSlots({ count: batch });
+    this.sad = new SecurityAssociationDatabase({ backend, warn: log });
+    for (const sa of config.manualSecurityAssociations()) this.sad.installManual(sa, now);
+    this.sad.on('rekey', (sa) => log(`SA ${describeSa(sa)} reached its soft lifetime: rekey needed`));
+    this.sad.on('expire', (sa) => log(`SA ${describeSa(sa)} expired and was removed (keys zeroized)`));
+
+    const blackMtu = config.interfaces.black.mtu ?? black.info.mtu;
+    const settings = dataplaneSettings(config, blackMtu);
+    this.link = config.gateway === null ? null : new LinkServices(compileLinkSettings({
+      redMac: red.info.mac,
+      blackMac: black.info.mac,
+      routerAddress: formatAddressBytes(config.gateway.redAddress),
+      routerPrefixLength: config.gateway.redPrefixLength,
+      tepAddress: ipv4Text(config.gateway.tep),
+      tepPrefixLength: config.gateway.tepPrefixLength,
+      ipv4NextHop: config.gateway.nextHop === null ? undefined : ipv4Text(config.gateway.nextHop),
+      tunnelInnerMtu: Math.max(1280, largestEspPayload(blackMtu, IPV4_MIN_HEADER_BYTES, usesUdpEncapsulation(config))),
+      routerAdvertisements: {
+        intervalSeconds: config.gateway.routerAdvertisements.enabled ? config.gateway.routerAdvertisements.intervalSeconds : 0,
+      },
+    }), this.drops, { frameCapacity: this.redSlots.slotSize });
+    this.pipeline = new Pipeline({ settings, spd: config.spd, sad: this.sad, link: this.link, drops: this.drops, batchCapacity: batch });
+    this.loggedDrops = new Float64Array(this.drops.counts.length);
+
+    red.onReadable(() => this.drain(Port.Red));
+    black.onReadable(() => this.drain(Port.Black));
+    red.onLink((up) => log(`red link ${red.info.name} is ${up ? 'up' : 'DOWN'}`));
+    black.onLink((up) => log(`black link ${black.info.name} is ${up ? 'up' : 'DOWN'}`));
+    this.link?.start(now);
+    this.flushLink();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** Opens both NICs and starts forwarding. Errors name what to fix (missing NIC, missing root). */
+  static start(config: ApplianceConfig, options: ApplianceOptions = {}): Appliance {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${config.name}: ${line}\n`));
+    const red = FramePort.open(config.interfaces.red.name);
+    let black: FramePort;
+    try {
+      black = FramePort.open(config.interfaces.black.name);
+    } catch (e) {
+      red.close();
+      throw e;
+    }
+    const appliance = new Appliance(config, red, black, log, options.batch ?? 256);
+    log(`started (${config.role} role, red ${red.info.name} ${red.info.mac}, black ${black.info.name} ${black.info.mac}, ` +
+      `${appliance.sad.size} SAs, AEAD ${appliance.sad.backend.name})`);
+    return appliance;
+  }
+
+  /** Receives, processes and transmits until the port is empty (bounded per event-loop turn). */
+  private drain(port: Port): void {
+    if (this.stopped) return;
+    const rx = port === Port.Red ? this.red : this.black;
+    const slots = port === Port.Red ? this.redSlots : this.blackSlots;
+    for (let round = 0; round < MAX_BATCHES_PER_TURN; round++) {
+      const n = rx.receive(slots, 0, slots.count);
+      if (n === 0) return;
+      this.pipeline.processBatch(port, slots, n, performance.now());
+      this.send(this.red, slots, this.pipeline.txRed.slots, this.pipeline.txRed.count);
+      this.send(this.black, slots, this.pipeline.txBlack.slots, this.pipeline.txBlack.count);
+      this.flushLink();
+    }
+    // More is waiting: let timers and the other port run, then continue.
+    setImmediate(() => this.drain(port));
+  }
+
+  private send(port: FramePort, slots: FrameSlots, list: Uint16Array | Int32Array, count: number): void {
+    if (count === 0) return;
+    const sent = port.send(slots, list, count);
+    if (sent < count) this.txErrors += count - sent;
+  }
+
+  /** Sends what ARP/ND/ICMP queued (replies, solicitations, released frames). */
+  private flushLink(): void {
+    const link = this.link;
+    if (link === null) return;
+    const t = link.transmit;
+    this.send(this.red, t.slots, t.red, t.redCount);
+    this.send(this.black, t.slots, t.black, t.blackCount);
+    t.clear();
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.sad.tick(now);
+    this.link?.poll(now);
+    this.flushLink();
+    if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.lastDropLog = now;
+      this.logNewDrops();
+    }
+  }
+
+  /** One line per interval naming every drop reason that rose, so no drop goes unexplained. */
+  private logNewDrops(): void {
+    const parts: string[] = [];
+    const counts = this.drops.counts;
+    for (let r = 0; r < counts.length; r++) {
+      const delta = counts[r] - this.loggedDrops[r];
+      if (delta > 0) parts.push(`${DROP_REASON_NAMES[r]}=${delta}`);
+      this.loggedDrops[r] = counts[r];
+    }
+    if (parts.length > 0) this.log(`dropped since last report: ${parts.join(' ')}`);
+  }
+
+  /** SAs (never keys), counters, drops and ports, for the status socket. */
+  status(): object {
+    const sas = [...this.sad.entries()].map((sa) => ({
+      spi: `0x${sa.spi.toString(16).padStart(8, '0')}`,
+      direction: sa.direction,
+      mode: sa.mode,
+      algorithm: sa.algorithm,
+      policy: this.config.spd.entries[this.config.spd.indexOfId(sa.policyId)]?.name ?? null,
+      source: formatAddressBytes(sa.source),
+      destination: formatAddressBytes(sa.destination),
+      udpEncapsulated: sa.udpEncapsulated,
+      manual: sa.manual,
+      counters: Object.fromEntries(SA_COUNTER_NAMES.map((name, k) => [name, sa.counters[k]])),
+    }));
+    return {
+      name: this.config.name,
+      role: this.config.role,
+      uptimeSeconds: Math.round((performance.now() - this.startedAt) / 1000),
+      aeadBackend: this.sad.backend.name,
+      sas,
+      pipeline: { ...this.pipeline.counters, txErrors: this.txErrors },
+      drops: this.drops.snapshot(),
+      pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.peerPathMtu[k]])),
+      link: this.link?.counterSnapshot() ?? null,
+      ports: { red: { ...this.red.info, ...this.red.counters() }, black: { ...this.black.info, ...this.black.counters() } },
+    };
+  }
+
+  /** Stops forwarding, closes the NICs and zeroizes every SA. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.red.close();
+    this.black.close();
+    this.sad.removeAll();
+    this.log('stopped; all SAs removed and their keys zeroized');
+  }
+}
+
+function describeSa(sa: SecurityAssociation): string {
+  return `${sa.direction} SPI 0x${sa.spi.toString(16).padStart(8, '0')} (${formatAddressBytes(sa.source)} -> ${formatAddressBytes(sa.destination)})`;
+}
+
+function ipv4Text(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+function usesUdpEncapsulation(config: ApplianceConfig): boolean {
+  return config.spd.entries.some((e) => e.action === SpdAction.Protect && e.protect?.udpEncapsulation != null);
+}
+
+/** The data plane's view of a configuration. */
+export function dataplaneSettings(config: ApplianceConfig, blackMtu: number): DataplaneSettings {
+  const issues = new IssueList();
+  const peers = config.peers.map((p) => ({
+    name: p.name,
+    tep: p.tep,
+    prefixes: p.prefixes.map((x, k) => {
+      const any = x.family === 6 ? '::/0' : '0.0.0.0/0';
+      return parseTrafficSelector({ local: any, remote: `${formatAddressBytes(x.address)}/${x.length}` }, `peers.${p.name}.prefixes[${k}]`, issues)!;
+    }),
+  }));
+  issues.throwIfAny();
+  return {
+    gateway: config.gateway === null ? null : { tep: config.gateway.tep },
+    bridge: config.bridgeIpv4,
+    peers,
+    blackMtu,
+    tunnelTtl: DEFAULT_TUNNEL_TTL,
+  };
+}
