@@ -9,7 +9,7 @@
  * /proc/PID/status VmRSS and /proc/PID/stat utime+stime read before and after each run.
  */
 import { runIperf, type IperfProtocol, type IperfResult } from '../src/lab/iperf.js';
-import { loadLabAppliances } from '../src/lab/lab-appliances.js';
+import { startLabAppliances } from '../src/lab/appliance.js';
 import { pingFrom } from '../src/lab/ping.js';
 import { readProcessUsage } from '../src/lab/process-usage.js';
 import { startStrongSwanGateways } from '../src/lab/strongswan.js';
@@ -83,11 +83,9 @@ async function measure(topology: LabTopology, gateways: readonly GatewayProcess[
 }
 
 async function measureRedblack(seconds: number): Promise<SideReport> {
-  const load = await loadLabAppliances();
-  if (!load.available) return { status: 'unavailable', reason: load.reason };
   const topology = await buildLabTopology({ prefix: PREFIX, gateways: 'appliance' });
   try {
-    const appliances = await load.start(topology);
+    const appliances = await startLabAppliances(topology);
     try {
       return { status: 'measured', ...(await measure(topology, appliances.processes, seconds)) };
     } finally {

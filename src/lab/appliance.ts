@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readStatus } from '../daemon/status-server.js';
 import { packageRoot } from '../platform/package-root.js';
 import { sleep } from './command.js';
-import type { LabApplianceProcess, LabAppliances, StartLabAppliances } from './lab-appliances.js';
+import type { LabApplianceProcess, LabAppliances } from './lab-appliances.js';
 import type { LabTopology } from './topology.js';
 
 export class LabApplianceError extends Error {
@@ -32,15 +32,21 @@ function alive(pid: number): boolean {
   }
 }
 
-export const startLabAppliances: StartLabAppliances = async (topology: LabTopology): Promise<LabAppliances> => {
+/** Configuration files for the two appliances; default examples/lab-a.yaml and lab-b.yaml. */
+export interface LabApplianceConfigs {
+  readonly a: string;
+  readonly b: string;
+}
+
+export async function startLabAppliances(topology: LabTopology, configs?: LabApplianceConfigs): Promise<LabAppliances> {
   const root = packageRoot();
   const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(cli)) throw new LabApplianceError(`${cli} is missing: run "npm run build" first`);
   const dir = labRunDir(topology.prefix);
   mkdirSync(dir, { recursive: true });
   const sites = [
-    { site: 'a' as const, namespace: topology.namespaces.rbA, config: path.join(root, 'examples', 'lab-a.yaml') },
-    { site: 'b' as const, namespace: topology.namespaces.rbB, config: path.join(root, 'examples', 'lab-b.yaml') },
+    { site: 'a' as const, namespace: topology.namespaces.rbA, config: configs?.a ?? path.join(root, 'examples', 'lab-a.yaml') },
+    { site: 'b' as const, namespace: topology.namespaces.rbB, config: configs?.b ?? path.join(root, 'examples', 'lab-b.yaml') },
   ];
   const processes: (LabApplianceProcess & { socket: string; log: string })[] = [];
   for (const s of sites) {
@@ -86,4 +92,4 @@ export const startLabAppliances: StartLabAppliances = async (topology: LabTopolo
       }
     },
   };
-};
+}

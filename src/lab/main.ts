@@ -7,7 +7,8 @@
  *   npm run lab [-- --json] [-- --keep] | npm run lab -- --down
  */
 import { startWanCapture, type WanCapture } from './capture.js';
-import { loadLabAppliances, type LabAppliances } from './lab-appliances.js';
+import { startLabAppliances } from './appliance.js';
+import type { LabAppliances } from './lab-appliances.js';
 import { pingFrom, type PingResult } from './ping.js';
 import { buildLabTopology, destroyLabTopology, DEFAULT_LAB_PREFIX, type LabTopology } from './topology.js';
 import { FRAME_CLASSES, FRAME_CLASS_LABELS, summarizeCapture, type WireSummary } from './wire-summary.js';
@@ -91,18 +92,13 @@ async function runLab(args: LabArgs): Promise<number> {
     console.log(args.json ? JSON.stringify({ prefix, down: true }) : `lab "${prefix}" torn down`);
     return 0;
   }
-  const load = await loadLabAppliances();
-  if (!load.available) {
-    console.error(`lab: ${load.reason}`);
-    return 1;
-  }
   const topology = await buildLabTopology({ prefix, gateways: 'appliance' });
   let capture: WanCapture | undefined;
   let appliances: LabAppliances | undefined;
   let report: LabReport | undefined;
   try {
     capture = await startWanCapture(topology);
-    appliances = await load.start(topology);
+    appliances = await startLabAppliances(topology);
     const pings = await runPings(topology);
     const status = await appliances.status();
     const summary = summarizeCapture(await capture.stop(), { bypass4: `${topology.addresses.bypass4}/${topology.addresses.bypass4Length}` });

@@ -31,7 +31,7 @@ import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 /** Redirect (RFC 4861 §4.5): informational by number, but never answered with an error (RFC 4443 §2.4(e.2)). */
 const ICMPV6_REDIRECT = 137;
 /** Time Exceeded code "hop limit exceeded in transit" (RFC 4443 §3.3). */
-export const TIME_EXCEEDED_HOP_LIMIT = 0;
+const TIME_EXCEEDED_HOP_LIMIT = 0;
 /** ICMPv4 error types (RFC 792: unreachable, source quench, redirect, time exceeded, parameter problem); src/wire/icmpv4.ts keeps its list private. */
 const ICMPV4_ERROR_TYPES = [3, 4, 5, 11, 12];
 /** TTL of ICMPv4 errors (RFC 1700 default TTL). */
@@ -128,6 +128,10 @@ export class IcmpErrorSender {
     const icmp = outOff + IPV6_HEADER_BYTES;
     // The quote goes first (it may overlap the invoking packet); Time Exceeded shares Packet Too Big's layout.
     const icmpLength = writePacketTooBig(out, icmp, param, bytes, ipStart, packetLength);
+    if (icmpLength === 0) {
+      this.counters.queueFull++;
+      return 0;
+    }
     out[icmp] = type;
     out[icmp + 1] = code;
     this.header6.payloadLength = icmpLength;
@@ -164,6 +168,10 @@ export class IcmpErrorSender {
     const out = this.transmit.slots.bytes;
     const ipOut = frame + ETHERNET_HEADER_BYTES;
     const icmpLength = writeIcmpv4FragmentationNeeded(out, ipOut + IPV4_MIN_HEADER_BYTES, nextHopMtu, bytes, ipStart, ip.totalLength);
+    if (icmpLength === 0) {
+      this.counters.queueFull++;
+      return false;
+    }
     const h = this.header4;
     h.totalLength = IPV4_MIN_HEADER_BYTES + icmpLength;
     h.id = (h.id + 1) & 0xffff;

@@ -69,7 +69,7 @@ export function multicastMac(bytes: Uint8Array, off: number): number {
 }
 
 /** Whether the 16 bytes at a[aOff] equal those at b[bOff]. */
-export function ipv6Equals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
+function ipv6Equals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
   for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
 }
@@ -83,16 +83,6 @@ export function isUnspecifiedIpv6(bytes: Uint8Array, off: number): boolean {
 /** fe80::/10 (RFC 4291 §2.5.6). src/wire/ndp.ts has the same test privately. */
 export function isLinkLocalIpv6(bytes: Uint8Array, off: number): boolean {
   return bytes[off] === 0xfe && (bytes[off + 1] & 0xc0) === 0x80;
-}
-
-/** Whether the address at bytes[off] lies in prefix/length. */
-export function ipv6InPrefix(bytes: Uint8Array, off: number, prefix: Uint8Array, length: number): boolean {
-  const whole = length >>> 3;
-  for (let i = 0; i < whole; i++) if (bytes[off + i] !== prefix[i]) return false;
-  const bits = length & 7;
-  if (bits === 0) return true;
-  const mask = (0xff << (8 - bits)) & 0xff;
-  return (bytes[off + whole] & mask) === (prefix[whole] & mask);
 }
 
 /** The owned IPv6 address (router or link-local) equal to the one at bytes[off], or null. */

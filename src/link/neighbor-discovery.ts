@@ -11,7 +11,7 @@
 import { DropReason, type DropCounters } from '../dataplane/drop-reason.js';
 import { readU48 } from '../wire/bytes.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
-import { IPV6_ADDRESS_BYTES } from '../wire/ipv6.js';
+import { IPV6_ADDRESS_BYTES, isIpv6Multicast } from '../wire/ipv6.js';
 import {
   NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, NdpMessage, NdpOption, NDP_HOP_LIMIT, PREFIX_FLAG_AUTONOMOUS,
   PREFIX_FLAG_ON_LINK, parseNdp, writeLinkLayerOption, writeMtuOption, writeNeighborAdvertisement,
@@ -123,6 +123,11 @@ export class NeighborDiscovery implements NeighborSolicitor {
       return status === WireStatus.UnsupportedType ? DropReason.Unsupported : DropReason.Malformed;
     }
     const src = m.ipv6.srcOffset;
+    // A multicast source names no node to answer or cache (RFC 4291 §2.7).
+    if (isIpv6Multicast(bytes, src)) {
+      this.counters.invalid++;
+      return DropReason.Malformed;
+    }
     const sourceMac = ndp.sourceMacOffset < 0 ? -1 : readU48(bytes, ndp.sourceMacOffset);
     switch (ndp.type) {
       case Icmpv6Type.NeighborSolicitation: {

@@ -17,8 +17,6 @@ export class ReceivedIcmpv6 {
   /** Absolute offset and length of the ICMPv6 message. */
   offset = 0;
   length = 0;
-  /** Why parsing stopped when the result is Malformed. */
-  wireStatus: WireStatus = WireStatus.Ok;
 }
 
 /** Fills `out`; returns -1 when it holds an ICMPv6 message, else the DropReason. */
@@ -34,6 +32,5 @@ export function parseReceivedIcmpv6(bytes: Uint8Array, start: number, length: nu
     out.length = out.ipv6.payloadLength;
     status = parseIcmpv6(bytes, out.offset, out.length, out.ipv6.srcOffset, out.ipv6.dstOffset, out.icmp);
   }
-  out.wireStatus = status;
   return status === WireStatus.Ok ? -1 : DropReason.Malformed;
 }

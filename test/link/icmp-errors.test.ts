@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config.js';
 import { IcmpErrorSender } from '../../src/link/icmp-errors.js';
@@ -205,5 +206,23 @@ describe('IcmpErrorSender: ICMPv4 Fragmentation Needed (RFC 1191 ยง4, RFC 1812 ย
     frame[14 + 10] ^= 0xff;
     expect(errors.fragmentationNeeded(LinkPort.Black, frame, 0, 14, frame.length - 14, 1280, 0)).toBe(false);
     expect(errors.counters.malformed).toBe(1);
+  });
+});
+
+describe('IcmpErrorSender on arbitrary bytes', () => {
+  it('never throws and never emits more than one frame per call', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 1600 }), fc.nat({ max: 40 }), (bytes, ipStart) => {
+        const { transmit, errors } = setup({ icmpErrors: { perSecond: 10_000, burst: 10_000 } });
+        const frame = new Uint8Array(Math.max(bytes.length, 14));
+        frame.set(bytes);
+        const ipLength = Math.max(0, frame.length - ipStart);
+        errors.packetTooBig(frame, 0, ipStart, ipLength, 1280, 0);
+        errors.timeExceeded(frame, 0, ipStart, ipLength, 0);
+        errors.fragmentationNeeded(LinkPort.Black, frame, 0, ipStart, ipLength, 1280, 0);
+        expect(transmit.redCount + transmit.blackCount).toBeLessThanOrEqual(3);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
