@@ -84,7 +84,6 @@ function parseManualKey(item: unknown, index: number, spd: SecurityPolicyDatabas
   if (entry !== null && (direction === 'inbound' || direction === 'outbound')) {
     source = saAddress(section.source, `${path}.source`, entry, direction, direction === 'outbound' ? 'local' : 'remote', issues);
     destination = saAddress(section.destination, `${path}.destination`, entry, direction, direction === 'outbound' ? 'remote' : 'local', issues);
-    if (direction === 'inbound') checkReplayWindow(entry, `${path}.policy`, issues);
     if (spiOk && destination !== null) checkUnique(spi, direction, destination, entry, index, path, seen, issues);
   }
 
@@ -219,13 +218,6 @@ function saAddress(value: unknown, path: string, entry: SpdEntry, direction: SaD
     return null;
   }
   return addressBytes(parsed.family, parsed.value);
-}
-
-/** The anti-replay window of an inbound SA comes from the entry; the SA layer needs 64..4096. */
-function checkReplayWindow(entry: SpdEntry, path: string, issues: IssueList): void {
-  const window = entry.protect!.replayWindow;
-  if (window >= REPLAY_WINDOW_MIN && window <= REPLAY_WINDOW_MAX) return;
-  issues.add(path, `spd[${entry.index}].protect.replayWindow is ${window}${window === 0 ? ' (anti-replay off)' : ''}, but inbound SAs need a window of ${REPLAY_WINDOW_MIN} to ${REPLAY_WINDOW_MAX}: set it to ${REPLAY_WINDOW_MIN} or more (RFC 4303 §3.4.3)`);
 }
 
 function checkUnique(spi: number, direction: SaDirection, destination: Uint8Array, entry: SpdEntry, index: number, path: string, seen: SeenSas, issues: IssueList): void {

@@ -2,13 +2,10 @@
  * AEAD backend on the native addon (OpenSSL EVP inside the node binary): one N-API call seals or
  * opens a whole batch in place. Keys go into native SA contexts and never come back to JS.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { NATIVE_ADDON_PATH, loadAddon } from '../platform/native-addon.js';
 import { AEAD_ALGORITHMS, AeadError, checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions } from './aead.js';
 
-/** The addon's exports used by the crypto layer (other layers extend this interface). */
+/** The addon's exports used by the crypto layer (src/io/native-frame-io.ts types the frame I/O ones). */
 export interface NativeAddon {
   aeadCreateSa(alg: number, keyAndSalt: Uint8Array, esn: boolean): number;
   aeadFreeSa(handle: number): void;
@@ -27,42 +24,15 @@ const NATIVE_ALG_ID: Record<AeadAlgorithm, number> = {
   'chacha20-poly1305': 2,
 };
 
-/** Where node-gyp puts the addon, relative to the package root. */
-export const NATIVE_ADDON_PATH = 'native/build/Release/redblack.node';
-
 type LoadResult = { addon: NativeAddon; problem: null } | { addon: null; problem: string };
-let loaded: LoadResult | undefined;
-
-/** Walks up from this module (src/crypto or dist/src/crypto) to the folder holding the built addon. */
-function findAddonFile(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, NATIVE_ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
 
 function load(): LoadResult {
-  if (loaded) return loaded;
-  const file = findAddonFile();
-  if (file === null) {
-    loaded = { addon: null, problem: `native addon not built (${NATIVE_ADDON_PATH} is missing): run npm install` };
-    return loaded;
+  const { addon, problem } = loadAddon();
+  if (addon === null) return { addon: null, problem };
+  if (typeof addon.aeadSealBatch !== 'function') {
+    return { addon: null, problem: `native addon ${NATIVE_ADDON_PATH} has no AEAD functions: rebuild it with 'npm run build:native'` };
   }
-  try {
-    const addon = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-    if (typeof addon.aeadSealBatch !== 'function') {
-      loaded = { addon: null, problem: `native addon ${file} has no AEAD functions: rebuild it with npm install` };
-    } else {
-      loaded = { addon: addon as NativeAddon, problem: null };
-    }
-  } catch (e) {
-    loaded = { addon: null, problem: `native addon ${file} failed to load (${(e as Error).message}): rebuild it with npm install` };
-  }
-  return loaded;
+  return { addon: addon as unknown as NativeAddon, problem: null };
 }
 
 /** The addon's exports, or null when it is not built or does not load (see nativeAddonProblem). */

@@ -1,4 +1,5 @@
 /** Pure-TypeScript AEAD backend on @noble/ciphers; byte-identical to the native backend. */
+import { inspect } from 'node:util';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import {
@@ -18,6 +19,15 @@ interface NobleSa {
 
 export class NobleAeadBackend implements AeadBackend {
   readonly name = 'noble' as const;
+
+  /** Never print key material: console.log / util.inspect show only the backend name and SA count. */
+  [inspect.custom](): string {
+    return `NobleAeadBackend { sas: ${this.sas.filter(Boolean).length} }`;
+  }
+
+  toJSON(): object {
+    return { name: this.name, sas: this.sas.filter(Boolean).length };
+  }
   private readonly sas: (NobleSa | undefined)[] = [];
   /** Generation per slot: a handle is generation << 16 | slot, so stale handles fail (like native). */
   private readonly generations: number[] = [];

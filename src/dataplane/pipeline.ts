@@ -230,7 +230,17 @@ export class Pipeline {
       return Verdict.Consumed;
     }
     if (parseIpv6(bytes, l3, this.slots.length[i] - (l3 - frame), this.v6) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    if (group || link.isRouterDestination(bytes, this.v6.dstOffset)) {
+    const dst = this.v6.dstOffset;
+    if (group && !link.isRouterDestination(bytes, dst)) {
+      // Link-scope groups we are not in (MLD, mDNS, ...) are not for a router; wider scopes would
+      // need multicast routing, which the appliance does not do.
+      if (bytes[dst] === 0xff && (bytes[dst + 1] & 0x0f) === 2) {
+        this.counters.notForUs++;
+        return Verdict.Consumed;
+      }
+      return this.drop(DropReason.Unsupported);
+    }
+    if (group || link.isRouterDestination(bytes, dst)) {
       const reason = link.receiveRed(bytes, frame, this.slots.length[i], now);
       if (reason < 0) {
         this.counters.local++;

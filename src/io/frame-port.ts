@@ -1,14 +1,15 @@
 /**
  * One NIC as a raw frame port: frames received land in FrameSlots at `slot * slotSize + headroom`, frames sent are
- * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with a TPACKET_V3 receive ring and batched
- * sendmmsg (native/src/frame_io.c).
+ * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with batched recvmmsg and sendmmsg
+ * (native/src/frame_io.c).
  *
  * Behaviour worth knowing:
  *  - The interface is put in promiscuous mode while the port is open, and GRO/LRO are switched off on it (they would
  *    merge frames beyond the MTU). Frames that still do not fit a slot are dropped and counted as rxTruncated.
  *  - VLAN tags the NIC stripped into metadata are put back into the frame.
  *  - Frames this port sends are never received back by it.
- *  - The ring hands frames over per block: at low rates a frame waits up to `ringTimeoutMs` before it is readable.
+ *  - A frame is readable as soon as the kernel queued it (no ring block timer); when the queue of
+ *    `receiveBufferBytes` is full the kernel drops frames and counts them (rxKernelDrops).
  */
 import type { FrameSlots } from '../dataplane/frame-slots.js';
 import { FramePortError } from './frame-port-error.js';
@@ -19,15 +20,15 @@ import {
 export interface FramePortOptions {
   /** Network namespace holding the interface: a name from `ip netns` or an absolute path. Default: ours. */
   netns?: string;
-  /** Bytes per receive-ring block: a power of two from 4096 to 4 MiB (and a multiple of the page size). Default 128 KiB. */
-  ringBlockBytes?: number;
-  /** Blocks in the receive ring, 2 to 1024. Default 32 (4 MiB with the default block). */
-  ringBlocks?: number;
-  /** Longest a partly filled ring block waits before it is handed over, in ms (1 to 1000). Default 1. */
-  ringTimeoutMs?: number;
   /**
-   * Busy polling: the readable callback is checked on every event-loop turn instead of waiting in epoll, so the loop
-   * never sleeps (one core spins). Off by default. SO_BUSY_POLL is not used: ring reads make no receive syscalls.
+   * Receive queue of the socket (SO_RCVBUF), 64 KiB to 256 MiB: frames that arrive while it is full are dropped by
+   * the kernel. Each queued frame is charged with its buffer (on a veth ~0.8 KiB for 64 bytes, ~2.3 KiB for 1500
+   * bytes) against twice this value. Default 4 MiB: about 3600 full-size frames.
+   */
+  receiveBufferBytes?: number;
+  /**
+   * Busy polling: the socket is checked (one ioctl) on every event-loop turn instead of waiting in epoll, so the loop
+   * never sleeps (one core spins). Off by default.
    */
   busyPoll?: boolean;
 }
@@ -47,12 +48,7 @@ function checkOptions(o: NativeFramePortOptions): void {
     throw new FramePortError('INVALID_ARGUMENT',
       `option netns must be a namespace name without '/' or an absolute path, got '${o.netns}'`);
   }
-  checkInteger('ringBlockBytes', o.ringBlockBytes, 4096, 1 << 22);
-  if ((o.ringBlockBytes & (o.ringBlockBytes - 1)) !== 0) {
-    throw new FramePortError('INVALID_ARGUMENT', `option ringBlockBytes must be a power of two, got ${o.ringBlockBytes}`);
-  }
-  checkInteger('ringBlocks', o.ringBlocks, 2, 1024);
-  checkInteger('ringTimeoutMs', o.ringTimeoutMs, 1, 1000);
+  checkInteger('receiveBufferBytes', o.receiveBufferBytes, 1 << 16, 1 << 28);
   if (typeof o.busyPoll !== 'boolean') {
     throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
   }
@@ -68,9 +64,7 @@ export class FramePort {
   static open(ifname: string, options: FramePortOptions = {}): FramePort {
     const o: NativeFramePortOptions = {
       netns: options.netns,
-      ringBlockBytes: options.ringBlockBytes ?? 1 << 17,
-      ringBlocks: options.ringBlocks ?? 32,
-      ringTimeoutMs: options.ringTimeoutMs ?? 1,
+      receiveBufferBytes: options.receiveBufferBytes ?? 1 << 22,
       busyPoll: options.busyPoll ?? false,
     };
     checkOptions(o);
@@ -83,8 +77,9 @@ export class FramePort {
   }
 
   /**
-   * Moves up to `maxFrames` received frames into slots firstSlot, firstSlot+1, ... and sets their start/length.
-   * Returns how many; 0 when nothing is waiting.
+   * Moves up to `maxFrames` received frames into slots firstSlot, firstSlot+1, ... and sets their start/length, with
+   * one syscall per 256 frames. Returns how many; 0 when nothing is waiting. Slots from firstSlot + the count returned
+   * up to firstSlot + maxFrames may have been written (frames dropped as too big).
    */
   receive(slots: FrameSlots, firstSlot: number, maxFrames: number): number {
     try {
@@ -145,7 +140,7 @@ export class FramePort {
     return this.isClosed;
   }
 
-  /** Stops the callbacks, leaves promiscuous mode and releases the socket and ring. Idempotent. */
+  /** Stops the callbacks, leaves promiscuous mode and releases the sockets. Idempotent. */
   close(): void {
     this.isClosed = true;
     this.native.close();

@@ -1,19 +1,12 @@
-/**
- * Type declarations of the frame I/O exports of the native addon (native/src/frame_io.c) and its loader.
- * The addon is native/build/Release/redblack.node under the package root, so it loads from src/ (vitest) and from
- * dist/src/ alike.
- */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { packageRoot } from '../platform/package-root.js';
+/** Type declarations of the frame I/O exports of the native addon (native/src/frame_io.c). */
+import { NATIVE_ADDON_PATH, loadAddon } from '../platform/native-addon.js';
 import { FramePortError } from './frame-port-error.js';
 
 export interface NativeFramePortOptions {
   /** Network namespace name (under /var/run/netns) or absolute path; undefined: the current namespace. */
   netns: string | undefined;
-  ringBlockBytes: number;
-  ringBlocks: number;
-  ringTimeoutMs: number;
+  /** Receive queue of the socket in bytes (SO_RCVBUFFORCE). */
+  receiveBufferBytes: number;
   busyPoll: boolean;
 }
 
@@ -48,23 +41,13 @@ export interface NativeFrameIo {
   NativeFramePort: new (ifname: string, options: NativeFramePortOptions) => NativeFramePort;
 }
 
-const ADDON_PATH = join('native', 'build', 'Release', 'redblack.node');
-
-let loaded: NativeFrameIo | undefined;
-
+/** The frame I/O exports; throws FramePortError ADDON_MISSING when the addon is not built or lacks them. */
 export function loadNativeFrameIo(): NativeFrameIo {
-  if (loaded) return loaded;
-  let path = ADDON_PATH;
-  try {
-    path = join(packageRoot(), ADDON_PATH);
-    loaded = createRequire(import.meta.url)(path) as NativeFrameIo;
-  } catch (err) {
-    throw new FramePortError('ADDON_MISSING', `cannot load the native addon ${path}: build it with 'npm install'`,
-      { cause: err });
+  const { addon, problem } = loadAddon();
+  if (addon === null) throw new FramePortError('ADDON_MISSING', problem);
+  if (typeof addon.NativeFramePort !== 'function') {
+    throw new FramePortError('ADDON_MISSING',
+      `native addon ${NATIVE_ADDON_PATH} has no frame I/O: rebuild it with 'npm run build:native'`);
   }
-  if (typeof loaded.NativeFramePort !== 'function') {
-    loaded = undefined;
-    throw new FramePortError('ADDON_MISSING', `native addon ${path} has no frame I/O: rebuild it with 'npm install'`);
-  }
-  return loaded;
+  return addon as unknown as NativeFrameIo;
 }

@@ -7,6 +7,7 @@
  * swaps it in atomically. Lookup runs over a compiled SelectorTable and does not allocate.
  */
 
+import { REPLAY_WINDOW_DEFAULT, REPLAY_WINDOW_MAX, REPLAY_WINDOW_MIN } from '../ipsec/replay-window.js';
 import { AEAD_ALGORITHMS, type AeadAlgorithm } from '../crypto/aead.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { type AddressFamily, formatAddress, parseAddress } from './address-text.js';
@@ -54,7 +55,7 @@ export interface ProtectConfig {
   algorithms: AeadAlgorithm[];
   /** Extended Sequence Numbers (RFC 4303 §2.2.1). Default true. */
   esn?: boolean;
-  /** Anti-replay window in packets (RFC 4303 §3.4.3): default 64; 0 disables anti-replay. */
+  /** Anti-replay window in packets (RFC 4303 §3.4.3): a multiple of 32 from 64 to 4096, default 1024. */
   replayWindow?: number;
   /** UDP encapsulation of ESP (RFC 3948); true means ports 4500/4500. */
   udpEncapsulation?: boolean | { localPort?: number; remotePort?: number };
@@ -150,9 +151,6 @@ const LIFETIME_FIELDS = ['softSeconds', 'hardSeconds', 'softBytes', 'hardBytes',
 const PFP_FIELDS = ['localAddress', 'remoteAddress', 'protocol', 'localPort', 'remotePort'];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** RFC 4303 §3.4.3: 64 SHOULD be the default window. */
-export const DEFAULT_REPLAY_WINDOW = 64;
-export const MAX_REPLAY_WINDOW = 4096;
 export const DEFAULT_HARD_SECONDS = 3600;
 
 const NO_PFP: Readonly<Required<PfpConfig>> = Object.freeze({
@@ -369,9 +367,11 @@ function parseProtect(config: ProtectConfig, path: string, issues: IssueList): P
   const esn = config.esn ?? true;
   if (typeof esn !== 'boolean') issues.add(`${path}.esn`, `${quote(esn)} is not a boolean: use true or false`);
 
-  const replayWindow = config.replayWindow ?? DEFAULT_REPLAY_WINDOW;
-  if (!(Number.isInteger(replayWindow) && (replayWindow === 0 || (replayWindow >= 32 && replayWindow <= MAX_REPLAY_WINDOW && replayWindow % 32 === 0)))) {
-    issues.add(`${path}.replayWindow`, `${quote(replayWindow)} is not a window: use a multiple of 32 from 32 to ${MAX_REPLAY_WINDOW}, or 0 to disable anti-replay (RFC 4303 §3.4.3)`);
+  const replayWindow = config.replayWindow ?? REPLAY_WINDOW_DEFAULT;
+  // RFC 4303 §3.4.3 asks for at least 32 and a default of 64; a fast link reorders more, so the
+  // SA layer's bitmap (RFC 6479) takes 64..4096 and defaults to 1024.
+  if (!(Number.isInteger(replayWindow) && replayWindow >= REPLAY_WINDOW_MIN && replayWindow <= REPLAY_WINDOW_MAX && replayWindow % 32 === 0)) {
+    issues.add(`${path}.replayWindow`, `${quote(replayWindow)} is not a window: use a multiple of 32 from ${REPLAY_WINDOW_MIN} to ${REPLAY_WINDOW_MAX} (RFC 4303 §3.4.3)`);
   }
 
   const udpEncapsulation = parseUdpEncapsulation(config.udpEncapsulation, `${path}.udpEncapsulation`, issues);

@@ -182,3 +182,16 @@ describe.each(BACKENDS)('$name backend rejects', (backend) => {
       .toThrow(/12-byte nonce/);
   });
 });
+
+describe('noble backend hygiene', () => {
+  it('never shows key bytes through inspect or JSON', async () => {
+    const { inspect } = await import('node:util');
+    const { NobleAeadBackend } = await import('../../src/crypto/noble-backend.js');
+    const backend = new NobleAeadBackend();
+    const key = Uint8Array.from({ length: 20 }, () => 0xab);
+    backend.createSa('aes-gcm-16-128', key, { esn: false });
+    const shown = inspect(backend, { depth: 10 }) + JSON.stringify(backend);
+    expect(shown).not.toMatch(/171|0xab|ab, ab/i);
+    expect(shown).toContain('sas: 1');
+  });
+});

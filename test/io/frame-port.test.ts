@@ -179,7 +179,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     for (let i = 0; i < 10; i++) putFrame(tx, i, b.info.mac, a.info.mac, 100, i);
     expect(a.send(tx, slotRange(10), 10)).toBe(10);
     expect(await receiveFrames(b, rx, 10)).toBe(10);
-    await sleep(20); // well past the 1 ms ring block timeout
+    await sleep(20); // time for anything looped back to be queued
     expect(a.receive(rx, 0, 16)).toBe(0);
     expect(a.counters().rxFrames).toBe(0);
   });
@@ -238,24 +238,47 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 0));
   });
 
-  it('drops and counts frames bigger than a slot without writing past it', async () => {
+  it('drops and counts frames bigger than a slot, keeps the batch dense and writes only the slots it was given', async () => {
+    const a = open('va');
+    const b = open('vb');
+    const tx = new FrameSlots({ count: 4 });
+    const rx = new FrameSlots({ count: 4, slotSize: 256, headroom: 64 }); // room for 192 bytes
+    rx.bytes.fill(0xee);
+    [193, 192, 1500, 100].forEach((len, i) => putFrame(tx, i, a.info.mac, b.info.mac, len, i));
+    expect(b.send(tx, slotRange(4), 4)).toBe(4);
+    let got = 0;
+    await waitFor(() => {
+      got += a.receive(rx, got, 3 - got);
+      return a.counters().rxTruncated === 2 && got === 2;
+    }, 'two frames received and two dropped');
+    expect([rx.length[0], rx.length[1]]).toEqual([192, 100]);
+    expect(rx.start[1]).toBe(rx.base(1) + rx.headroom);
+    expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 1));
+    expect(frameBytes(rx, 1)).toEqual(frameBytes(tx, 3));
+    expect(rx.bytes.subarray(rx.base(3)).every((x) => x === 0xee)).toBe(true); // slot 3 was not offered
+    expect(a.counters()).toMatchObject({ rxFrames: 2, rxTruncated: 2 });
+  });
+
+  it('drops a tagged frame that fits a slot only without its 802.1Q tag', async () => {
     const a = open('va');
     const b = open('vb');
     const tx = new FrameSlots({ count: 2 });
     const rx = new FrameSlots({ count: 2, slotSize: 256, headroom: 64 }); // room for 192 bytes
-    rx.bytes.fill(0xee);
-    putFrame(tx, 0, a.info.mac, b.info.mac, 193, 1);
-    putFrame(tx, 1, a.info.mac, b.info.mac, 192, 2);
+    for (const [slot, len] of [[0, 196], [1, 192]]) {
+      putFrame(tx, slot, a.info.mac, b.info.mac, len, slot);
+      const at = tx.start[slot];
+      tx.bytes.copyWithin(at + 16, at + 12, at + len - 4);
+      tx.view.setUint16(at + 12, 0x8100);
+      tx.view.setUint16(at + 14, 42);
+    }
     expect(b.send(tx, slotRange(2), 2)).toBe(2);
     expect(await receiveFrames(a, rx, 1)).toBe(1);
-    expect(rx.length[0]).toBe(192);
     expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 1));
-    expect(rx.bytes.subarray(rx.base(1)).every((x) => x === 0xee)).toBe(true);
     expect(a.counters()).toMatchObject({ rxFrames: 1, rxTruncated: 1 });
   });
 
-  it('counts the frames the kernel drops when the ring is full', async () => {
-    const a = open('va', { ringBlocks: 2, ringBlockBytes: 4096 });
+  it('counts the frames the kernel drops when the receive queue is full', async () => {
+    const a = open('va', { receiveBufferBytes: 1 << 16 });
     const b = open('vb');
     const tx = new FrameSlots({ count: 256 });
     const rx = new FrameSlots({ count: 256 });
@@ -367,9 +390,9 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(missing.code).toBe('INTERFACE_NOT_FOUND');
     expect(missing.message).toContain("interface 'rbio-none0' not found");
     expect(err(() => FramePort.open('va', { netns: 'rbio-absent' })).code).toBe('NETNS_NOT_FOUND');
-    const badRing = err(() => open('va', { ringBlockBytes: 5000 }));
-    expect(badRing.code).toBe('INVALID_ARGUMENT');
-    expect(badRing.message).toContain('ringBlockBytes');
+    const badBuffer = err(() => open('va', { receiveBufferBytes: 1000 }));
+    expect(badBuffer.code).toBe('INVALID_ARGUMENT');
+    expect(badBuffer.message).toContain('receiveBufferBytes must be an integer from 65536');
 
     const a = open('va');
     a.close();
@@ -383,7 +406,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
        try {
-         new NativeFramePort('va', { ringBlockBytes: 4096, ringBlocks: 2, ringTimeoutMs: 1, busyPoll: false });
+         new NativeFramePort('va', { receiveBufferBytes: 65536, busyPoll: false });
        } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { encoding: 'utf8' });
     const err = JSON.parse(out) as { code: string; message: string };
     expect(err.code).toBe('PERMISSION_DENIED');
@@ -393,8 +416,8 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
   it('closes ports left open when a worker thread ends', async () => {
     const worker = new Worker(
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
-       const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, ringBlockBytes: 4096, ringBlocks: 2,
-         ringTimeoutMs: 1, busyPoll: false });
+       const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, receiveBufferBytes: 65536,
+         busyPoll: false });
        port.onReadable(() => {});
        port.onLink(() => {});
        require('node:worker_threads').parentPort.postMessage('open');`,

@@ -238,7 +238,7 @@ describe('validation names the entry and field', () => {
       { id: 1, name: 'x', action: 'protect', protect: { mode: 'transport', algorithms: ['chacha20-poly1305', 'aes-gcm-16-128'], udpEncapsulation: true }, pfp: { remoteAddress: true } },
     ]);
     const p = spd.entries[0].protect;
-    expect(p).toMatchObject({ esn: true, replayWindow: 64, udpEncapsulation: { localPort: 4500, remotePort: 4500 }, algorithms: ['chacha20-poly1305', 'aes-gcm-16-128'] });
+    expect(p).toMatchObject({ esn: true, replayWindow: 1024, udpEncapsulation: { localPort: 4500, remotePort: 4500 }, algorithms: ['chacha20-poly1305', 'aes-gcm-16-128'] });
     expect(p?.lifetime).toEqual({ softSeconds: 3240, hardSeconds: 3600, softBytes: 0, hardBytes: 0, softPackets: 0, hardPackets: 0 });
     expect(spd.entries[0].pfp).toEqual({ localAddress: false, remoteAddress: true, protocol: false, localPort: false, remotePort: false });
   });
