@@ -4,13 +4,16 @@
  * what crossed wan and prints a summary. Exit status 1 when a ping failed or the wan capture shows
  * anything but ESP, IKE, ARP and the bypassed IPv4 (never clear protocol 41, never IPv6).
  *
- *   npm run lab [-- --json] [-- --keep] | npm run lab -- --down
+ *   npm run lab [-- --json] [-- --keep] [-- --prefix P] | npm run lab -- --down [--prefix P]
+ *
+ * --prefix P puts P in front of every namespace name (default none: red-a, rb-a, ...), so a test
+ * can run its own lab beside the real one.
  */
 import { startWanCapture, type WanCapture } from './capture.js';
 import { startLabAppliances } from './appliance.js';
 import type { LabAppliances } from './lab-appliances.js';
 import { pingFrom, type PingResult } from './ping.js';
-import { buildLabTopology, destroyLabTopology, DEFAULT_LAB_PREFIX, type LabTopology } from './topology.js';
+import { buildLabTopology, destroyLabTopology, DEFAULT_LAB_PREFIX, labNamespaces, type LabTopology } from './topology.js';
 import { FRAME_CLASSES, FRAME_CLASS_LABELS, summarizeCapture, type WireSummary } from './wire-summary.js';
 
 class LabUsageError extends Error {
@@ -21,14 +24,23 @@ interface LabArgs {
   readonly json: boolean;
   readonly keep: boolean;
   readonly down: boolean;
+  /** Prefix of the lab's namespace names (checked by labNamespaces). */
+  readonly prefix: string;
 }
 
 function parseArgs(argv: readonly string[]): LabArgs {
-  const known = ['--json', '--keep', '--down'];
-  for (const arg of argv) {
-    if (!known.includes(arg)) throw new LabUsageError(`lab: unknown argument "${arg}"; use --json, --keep or --down`);
+  const flags = ['--json', '--keep', '--down'];
+  let prefix = DEFAULT_LAB_PREFIX;
+  for (let k = 0; k < argv.length; k++) {
+    if (argv[k] === '--prefix') {
+      if (k + 1 >= argv.length) throw new LabUsageError('lab: --prefix needs a value, e.g. --prefix rbt-');
+      prefix = argv[++k];
+      labNamespaces(prefix); // rejects a prefix that cannot name a namespace, saying why
+    } else if (!flags.includes(argv[k])) {
+      throw new LabUsageError(`lab: unknown argument "${argv[k]}"; use --json, --keep, --down or --prefix P`);
+    }
   }
-  const args = { json: argv.includes('--json'), keep: argv.includes('--keep'), down: argv.includes('--down') };
+  const args = { json: argv.includes('--json'), keep: argv.includes('--keep'), down: argv.includes('--down'), prefix };
   if (args.down && args.keep) throw new LabUsageError('lab: --down tears the lab down; it cannot be combined with --keep');
   return args;
 }
@@ -86,7 +98,7 @@ function printReport(report: LabReport): void {
 }
 
 async function runLab(args: LabArgs): Promise<number> {
-  const prefix = DEFAULT_LAB_PREFIX;
+  const { prefix } = args;
   if (args.down) {
     await destroyLabTopology(prefix);
     console.log(args.json ? JSON.stringify({ prefix, down: true }) : `lab "${prefix}" torn down`);
@@ -124,13 +136,15 @@ async function runLab(args: LabArgs): Promise<number> {
   return report.problems.length === 0 ? 0 : 1;
 }
 
-process.once('SIGINT', () => {
-  // Interrupted mid-run: leave nothing behind (a kept lab is only kept after a finished run).
-  void destroyLabTopology(DEFAULT_LAB_PREFIX).finally(() => process.exit(130));
-});
-
 Promise.resolve()
-  .then(() => runLab(parseArgs(process.argv.slice(2))))
+  .then(() => {
+    const args = parseArgs(process.argv.slice(2));
+    process.once('SIGINT', () => {
+      // Interrupted mid-run: leave nothing behind (a kept lab is only kept after a finished run).
+      void destroyLabTopology(args.prefix).finally(() => process.exit(130));
+    });
+    return runLab(args);
+  })
   .then(
     (code) => process.exit(code),
     (error: unknown) => {

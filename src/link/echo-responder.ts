@@ -6,9 +6,9 @@
 import { DropReason } from '../dataplane/drop-reason.js';
 import { copyBytes, readU48 } from '../wire/bytes.js';
 import { ICMPV6_HEADER_BYTES, Icmpv6Type, writeIcmpv6Echo } from '../wire/icmpv6.js';
-import { isIpv6Multicast } from '../wire/ipv6.js';
+import { isIpv6Multicast, isIpv6Unspecified } from '../wire/ipv6.js';
 import { DEFAULT_HOP_LIMIT, Icmpv6FrameBuilder } from './icmpv6-frame-builder.js';
-import { isUnspecifiedIpv6, ownedIpv6 } from './link-addresses.js';
+import { ownedIpv6 } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
 import type { ReceivedIcmpv6 } from './received-icmpv6.js';
 import type { LinkTransmitQueue } from './transmit-queue.js';
@@ -36,7 +36,7 @@ export class EchoResponder {
       m.icmp.code !== 0 ||
       owned === null ||
       isIpv6Multicast(bytes, src) ||
-      isUnspecifiedIpv6(bytes, src) ||
+      isIpv6Unspecified(bytes, src) ||
       m.length > this.builder.room
     ) {
       this.counters.ignored++;

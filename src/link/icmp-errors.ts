@@ -14,16 +14,17 @@
  */
 import { readU48 } from '../wire/bytes.js';
 import { ETHERNET_DST, ETHERNET_HEADER_BYTES, ETHERNET_SRC, NO_VLAN, writeEthernetHeader } from '../wire/ethernet.js';
-import { writeIcmpv4FragmentationNeeded } from '../wire/icmpv4.js';
+import { isIcmpv4Error, writeIcmpv4FragmentationNeeded } from '../wire/icmpv4.js';
 import { fillIcmpv6Checksum, ICMPV6_HEADER_BYTES, ICMPV6_MAX_QUOTE_BYTES, Icmpv6Type, writePacketTooBig } from '../wire/icmpv6.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
 import {
   IPV6_DST, IPV6_HEADER_BYTES, IPV6_SRC, Ipv6ExtensionWalk, Ipv6Header, isIpv6Multicast, parseIpv6, walkIpv6Extensions, writeIpv6Header,
+  isIpv6Unspecified,
 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { DEFAULT_HOP_LIMIT } from './icmpv6-frame-builder.js';
-import { ipv4PrefixMask, isGroupMacAt, isOnTepLink, isUnspecifiedIpv6 } from './link-addresses.js';
+import { ipv4PrefixMask, isGroupMacAt, isOnTepLink } from './link-addresses.js';
 import { Icmpv4ErrorSource, type LinkSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
@@ -33,7 +34,6 @@ const ICMPV6_REDIRECT = 137;
 /** Time Exceeded code "hop limit exceeded in transit" (RFC 4443 §3.3). */
 const TIME_EXCEEDED_HOP_LIMIT = 0;
 /** ICMPv4 error types (RFC 792: unreachable, source quench, redirect, time exceeded, parameter problem); src/wire/icmpv4.ts keeps its list private. */
-const ICMPV4_ERROR_TYPES = [3, 4, 5, 11, 12];
 /** TTL of ICMPv4 errors (RFC 1700 default TTL). */
 const DEFAULT_TTL = 64;
 
@@ -205,7 +205,7 @@ export class IcmpErrorSender {
   private mayAnswerIpv6(type: number, bytes: Uint8Array, ipStart: number, packetLength: number, linkMulticast: boolean): boolean {
     const ip = this.invoking6;
     // (e.6) the source must name a single node.
-    if (isUnspecifiedIpv6(bytes, ip.srcOffset) || isIpv6Multicast(bytes, ip.srcOffset)) return false;
+    if (isIpv6Unspecified(bytes, ip.srcOffset) || isIpv6Multicast(bytes, ip.srcOffset)) return false;
     // (e.3)-(e.5) multicast and link-layer multicast or broadcast: only Packet Too Big.
     if (type !== Icmpv6Type.PacketTooBig && (linkMulticast || isIpv6Multicast(bytes, ip.dstOffset))) return false;
     const walk = this.walk;
@@ -225,7 +225,7 @@ export class IcmpErrorSender {
   private mayAnswerIpv4(bytes: Uint8Array, ip: Ipv4Header, linkMulticast: boolean): boolean {
     if (!ip.dontFragment || ip.fragmentOffset !== 0 || linkMulticast) return false;
     if (!this.namesOneIpv4Node(ip.dst) || !this.namesOneIpv4Node(ip.src) || ip.src >>> 24 === 0) return false;
-    if (ip.protocol === IpProtocol.Icmpv4 && ip.payloadLength > 0 && ICMPV4_ERROR_TYPES.includes(bytes[ip.payloadOffset])) return false;
+    if (ip.protocol === IpProtocol.Icmpv4 && ip.payloadLength > 0 && isIcmpv4Error(bytes[ip.payloadOffset])) return false;
     return true;
   }
 

@@ -74,17 +74,6 @@ function ipv6Equals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): b
   return true;
 }
 
-/** :: (RFC 4291 §2.5.2). src/wire/ndp.ts has the same test privately. */
-export function isUnspecifiedIpv6(bytes: Uint8Array, off: number): boolean {
-  for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (bytes[off + i] !== 0) return false;
-  return true;
-}
-
-/** fe80::/10 (RFC 4291 §2.5.6). src/wire/ndp.ts has the same test privately. */
-export function isLinkLocalIpv6(bytes: Uint8Array, off: number): boolean {
-  return bytes[off] === 0xfe && (bytes[off + 1] & 0xc0) === 0x80;
-}
-
 /** The owned IPv6 address (router or link-local) equal to the one at bytes[off], or null. */
 export function ownedIpv6(settings: LinkSettings, bytes: Uint8Array, off: number): Uint8Array | null {
   if (ipv6Equals(bytes, off, settings.routerAddress, 0)) return settings.routerAddress;

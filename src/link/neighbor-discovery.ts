@@ -11,7 +11,7 @@
 import { DropReason, type DropCounters } from '../dataplane/drop-reason.js';
 import { readU48 } from '../wire/bytes.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
-import { IPV6_ADDRESS_BYTES, isIpv6Multicast } from '../wire/ipv6.js';
+import { IPV6_ADDRESS_BYTES, isIpv6LinkLocal, isIpv6Multicast, isIpv6Unspecified } from '../wire/ipv6.js';
 import {
   NA_FLAG_OVERRIDE, NA_FLAG_ROUTER, NA_FLAG_SOLICITED, NdpMessage, NdpOption, NDP_HOP_LIMIT, PREFIX_FLAG_AUTONOMOUS,
   PREFIX_FLAG_ON_LINK, parseNdp, writeLinkLayerOption, writeMtuOption, writeNeighborAdvertisement,
@@ -20,7 +20,7 @@ import {
 import { WireStatus } from '../wire/status.js';
 import { Icmpv6FrameBuilder } from './icmpv6-frame-builder.js';
 import {
-  ALL_NODES, isLinkLocalIpv6, isUnspecifiedIpv6, multicastMac, ownedIpv6, writeSolicitedNodeAddress,
+  ALL_NODES, multicastMac, ownedIpv6, writeSolicitedNodeAddress,
 } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
 import { Ipv6NeighborTable, type NeighborSend, type NeighborSolicitor } from './neighbor-table.js';
@@ -136,7 +136,7 @@ export class NeighborDiscovery implements NeighborSolicitor {
           this.counters.notForUs++;
           return -1;
         }
-        if (isUnspecifiedIpv6(bytes, src)) {
+        if (isIpv6Unspecified(bytes, src)) {
           // §7.2.4: a DAD probe is answered to all-nodes with S clear.
           this.counters.duplicateAddressProbes++;
           this.advertiseNeighbor(multicastMac(ALL_NODES, 0), owned, ALL_NODES, 0, NA_FLAG_ROUTER | NA_FLAG_OVERRIDE);
@@ -189,7 +189,7 @@ export class NeighborDiscovery implements NeighborSolicitor {
   solicit(entry: number, unicastMac: number): void {
     const target = this.target;
     this.neighbors.writeAddress(entry, target, 0);
-    const source = isLinkLocalIpv6(target, 0) ? this.settings.linkLocalAddress : this.settings.routerAddress;
+    const source = isIpv6LinkLocal(target, 0) ? this.settings.linkLocalAddress : this.settings.routerAddress;
     let dst = target;
     let dstMac = unicastMac;
     if (unicastMac < 0) {

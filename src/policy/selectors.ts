@@ -29,12 +29,9 @@ export const PORT_OPAQUE = 65536;
 export const ANY_PROTOCOL = -1;
 
 /** Ported protocols that src/wire/protocol.ts does not name yet (IANA protocol numbers). */
-const DCCP = 33;
-const SCTP = 132;
-const UDP_LITE = 136;
 
 /** Next-layer protocols with two 16-bit ports (§4.4.1.1 "as do TCP, UDP, SCTP, and others"). */
-const PORTED_PROTOCOLS: ReadonlySet<number> = new Set([IpProtocol.Tcp, IpProtocol.Udp, DCCP, SCTP, UDP_LITE]);
+const PORTED_PROTOCOLS: ReadonlySet<number> = new Set([IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Dccp, IpProtocol.Sctp, IpProtocol.UdpLite]);
 
 export function protocolHasPorts(protocol: number): boolean {
   return PORTED_PROTOCOLS.has(protocol);
@@ -49,7 +46,7 @@ const PROTOCOL_NAMES = Object.freeze({
   ipv6: IpProtocol.Ipv6,
   esp: IpProtocol.Esp,
   icmpv6: IpProtocol.Icmpv6,
-  sctp: SCTP,
+  sctp: IpProtocol.Sctp,
   mh: IpProtocol.Mobility,
 });
 

@@ -47,8 +47,10 @@ function maxCode(type: number): number {
   }
 }
 
-function isError(type: number): boolean {
+/** ICMPv4 error messages (RFC 792; RFC 1812 §4.3.2.7: never send an error about one). */
+export function isIcmpv4Error(type: number): boolean {
   return (
+    type === 4 /* Source Quench, deprecated by RFC 6633 but still an error */ ||
     type === Icmpv4Type.DestinationUnreachable ||
     type === Icmpv4Type.Redirect ||
     type === Icmpv4Type.TimeExceeded ||
@@ -78,7 +80,7 @@ export function parseIcmpv4(bytes: Uint8Array, off: number, len: number, out: Ic
   const type = bytes[off + ICMPV4_TYPE];
   const code = bytes[off + ICMPV4_CODE];
   if (code > maxCode(type)) return WireStatus.BadCode;
-  const error = isError(type);
+  const error = isIcmpv4Error(type);
   out.type = type;
   out.code = code;
   out.checksum = readU16(bytes, off + ICMPV4_CHECKSUM);

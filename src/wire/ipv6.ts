@@ -117,6 +117,17 @@ export function decrementHopLimit(bytes: Uint8Array, off: number): WireStatus {
   return WireStatus.Ok;
 }
 
+/** True for the unspecified address :: (RFC 4291 §2.5.2) at bytes[off]. */
+export function isIpv6Unspecified(bytes: Uint8Array, off: number): boolean {
+  for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (bytes[off + i] !== 0) return false;
+  return true;
+}
+
+/** True for a link-local unicast address (fe80::/10, RFC 4291 §2.5.6) at bytes[off]. */
+export function isIpv6LinkLocal(bytes: Uint8Array, off: number): boolean {
+  return bytes[off] === 0xfe && (bytes[off + 1] & 0xc0) === 0x80;
+}
+
 /** True for a multicast address (ff00::/8, RFC 4291 §2.7) at bytes[off]. */
 export function isIpv6Multicast(bytes: Uint8Array, off: number): boolean {
   return bytes[off] === 0xff;

@@ -6,7 +6,7 @@
 
 import { copyBytes, inRange, readU16, readU32, writeU16, writeU32, writeU48 } from './bytes.js';
 import { Icmpv6Type } from './icmpv6.js';
-import { IPV6_ADDRESS_BYTES, Ipv6Header, isIpv6Multicast } from './ipv6.js';
+import { IPV6_ADDRESS_BYTES, Ipv6Header, isIpv6LinkLocal, isIpv6Multicast, isIpv6Unspecified } from './ipv6.js';
 import { WireStatus } from './status.js';
 
 /** Minimum message lengths (RFC 4861 §4.1-§4.4). */
@@ -90,21 +90,11 @@ function minimumLength(type: number): number {
   }
 }
 
-function isUnspecified(bytes: Uint8Array, off: number): boolean {
-  for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (bytes[off + i] !== 0) return false;
-  return true;
-}
-
 /** ff02::1:ff00:0/104 (RFC 4291 §2.7.1). */
 function isSolicitedNodeMulticast(bytes: Uint8Array, off: number): boolean {
   if (bytes[off] !== 0xff || bytes[off + 1] !== 0x02) return false;
   for (let i = 2; i < 11; i++) if (bytes[off + i] !== 0) return false;
   return bytes[off + 11] === 0x01 && bytes[off + 12] === 0xff;
-}
-
-/** fe80::/10 (RFC 4291 §2.5.6). */
-function isLinkLocal(bytes: Uint8Array, off: number): boolean {
-  return bytes[off] === 0xfe && (bytes[off + 1] & 0xc0) === 0x80;
 }
 
 /** Walks the options in [start, end): every length is non-zero and fits (RFC 4861 §4.6). */
@@ -168,7 +158,7 @@ export function parseNdp(bytes: Uint8Array, off: number, len: number, ip: Ipv6He
   out.prefixCount = 0;
   if (type === Icmpv6Type.RouterAdvertisement) {
     // Routers advertise from their link-local address (RFC 4861 §6.1.2).
-    if (!isLinkLocal(bytes, ip.srcOffset)) return WireStatus.BadAddress;
+    if (!isIpv6LinkLocal(bytes, ip.srcOffset)) return WireStatus.BadAddress;
     out.curHopLimit = bytes[off + 4];
     out.flags = bytes[off + 5];
     out.routerLifetime = readU16(bytes, off + 6);
@@ -182,7 +172,7 @@ export function parseNdp(bytes: Uint8Array, off: number, len: number, ip: Ipv6He
   const status = walkOptions(bytes, off + minimum, off + len, out);
   if (status !== WireStatus.Ok) return status;
 
-  const unspecifiedSource = isUnspecified(bytes, ip.srcOffset);
+  const unspecifiedSource = isIpv6Unspecified(bytes, ip.srcOffset);
   // Duplicate Address Detection probes and unspecified-source RS carry no source link-layer option;
   // a DAD NS goes to a solicited-node group (RFC 4861 §6.1.1, §7.1.1).
   if (unspecifiedSource && out.sourceMacOffset !== -1 && (type === Icmpv6Type.RouterSolicitation || type === Icmpv6Type.NeighborSolicitation)) {
