@@ -12,7 +12,7 @@ import { EtherType } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { BROADCAST_MAC, isGroupMacAt, isOnTepLink } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
-import { Ipv4NeighborTable, type NeighborSend, type NeighborSolicitor } from './neighbor-table.js';
+import { Ipv4NeighborTable, neighborTableOptions, type NeighborSend, type NeighborSolicitor } from './neighbor-table.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 /** Shortest Ethernet frame without FCS (IEEE 802.3 §3.2.8); ARP frames are zero-padded to it. */
@@ -49,17 +49,8 @@ export class ArpResponder implements NeighborSolicitor {
     private readonly transmit: LinkTransmitQueue,
     drops: DropCounters,
   ) {
-    const nc = settings.neighborCache;
     this.neighbors = new Ipv4NeighborTable(
-      {
-        capacity: nc.capacity,
-        pendingPerNeighbor: nc.pendingFramesPerNeighbor,
-        pendingFrames: nc.pendingFrames,
-        frameCapacity: transmit.frameCapacity,
-        retransmitMs: nc.retransmitMs,
-        maxSolicitations: nc.solicitations,
-        reachableMs: nc.reachableMs,
-      },
+      neighborTableOptions(settings, transmit),
       transmit,
       drops,
     );

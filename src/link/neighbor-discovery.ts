@@ -23,7 +23,7 @@ import {
   ALL_NODES, multicastMac, ownedIpv6, writeSolicitedNodeAddress,
 } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
-import { Ipv6NeighborTable, type NeighborSend, type NeighborSolicitor } from './neighbor-table.js';
+import { Ipv6NeighborTable, neighborTableOptions, type NeighborSend, type NeighborSolicitor } from './neighbor-table.js';
 import type { ReceivedIcmpv6 } from './received-icmpv6.js';
 import type { LinkTransmitQueue } from './transmit-queue.js';
 
@@ -74,17 +74,8 @@ export class NeighborDiscovery implements NeighborSolicitor {
   private initialRasLeft = 0;
 
   constructor(private readonly settings: LinkSettings, transmit: LinkTransmitQueue, drops: DropCounters, options: NeighborDiscoveryOptions = {}) {
-    const nc = settings.neighborCache;
     this.neighbors = new Ipv6NeighborTable(
-      {
-        capacity: nc.capacity,
-        pendingPerNeighbor: nc.pendingFramesPerNeighbor,
-        pendingFrames: nc.pendingFrames,
-        frameCapacity: transmit.frameCapacity,
-        retransmitMs: nc.retransmitMs,
-        maxSolicitations: nc.solicitations,
-        reachableMs: nc.reachableMs,
-      },
+      neighborTableOptions(settings, transmit),
       transmit,
       drops,
     );

@@ -15,6 +15,7 @@ import { DropReason, type DropCounters } from '../dataplane/drop-reason.js';
 import { copyBytes, readU32, writeU32, writeU48 } from '../wire/bytes.js';
 import { ETHERNET_DST } from '../wire/ethernet.js';
 import { formatAddress } from '../policy/address-text.js';
+import type { LinkSettings } from './link-config.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 export const NeighborState = Object.freeze({
@@ -65,6 +66,20 @@ export interface NeighborTableOptions {
 }
 
 /** Emits the solicitation (ARP request or Neighbor Solicitation) for an entry. */
+/** Table options from the link settings (RFC 4861 §10 values, as configured). */
+export function neighborTableOptions(settings: LinkSettings, transmit: LinkTransmitQueue): NeighborTableOptions {
+  const nc = settings.neighborCache;
+  return {
+    capacity: nc.capacity,
+    pendingPerNeighbor: nc.pendingFramesPerNeighbor,
+    pendingFrames: nc.pendingFrames,
+    frameCapacity: transmit.frameCapacity,
+    retransmitMs: nc.retransmitMs,
+    maxSolicitations: nc.solicitations,
+    reachableMs: nc.reachableMs,
+  };
+}
+
 export interface NeighborSolicitor {
   /** `unicastMac` is the cached MAC for a reachability probe, or -1 for a broadcast/multicast resolution request. */
   solicit(entry: number, unicastMac: number): void;
