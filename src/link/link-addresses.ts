@@ -110,7 +110,7 @@ export function ipv4PrefixMask(length: number): number {
 }
 
 /** Whether an IPv4 address is on the TEP's subnet (reachable without the next hop). */
-export function isOnTepLink(settings: LinkSettings, address: number): boolean {
+export function isOnTepLink(settings: Pick<LinkSettings, 'tepAddress' | 'tepPrefixLength'>, address: number): boolean {
   return ((address ^ settings.tepAddress) & ipv4PrefixMask(settings.tepPrefixLength)) === 0;
 }
 

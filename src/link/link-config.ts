@@ -81,6 +81,10 @@ export interface LinkConfig {
 export const Icmpv4ErrorSource = Object.freeze({ Tep: 0, InvokingDestination: 1 });
 export type Icmpv4ErrorSource = (typeof Icmpv4ErrorSource)[keyof typeof Icmpv4ErrorSource];
 
+/** ICMP error rate limit defaults (RFC 4443 §2.4(f)): tokens per second and bucket size. */
+export const DEFAULT_ICMP_ERRORS_PER_SECOND = 100;
+export const DEFAULT_ICMP_ERROR_BURST = 10;
+
 /** `LinkSettings.ipv4NextHop` when none is configured. */
 export const NO_IPV4_NEXT_HOP = -1;
 
@@ -102,6 +106,14 @@ export interface LinkSettings {
   readonly neighborCache: Readonly<Required<NeighborCacheConfig>>;
   readonly icmpErrors: Readonly<{ perSecond: number; burst: number; ipv4Source: Icmpv4ErrorSource }>;
 }
+
+/**
+ * What the ICMP error sender reads. The transparent role (RFC 3884 IIPtran) owns no address:
+ * no router address (so no ICMPv6 errors) and ICMPv4 errors from the invoking destination.
+ */
+export type IcmpErrorSettings = Pick<LinkSettings, 'redMac' | 'blackMac' | 'tepAddress' | 'tepPrefixLength' | 'icmpErrors'> & {
+  readonly routerAddress: Uint8Array | null;
+};
 
 export class LinkConfigError extends Error {
   override readonly name = 'LinkConfigError';
@@ -235,8 +247,8 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
   };
 
   const ie = config.icmpErrors ?? {};
-  const perSecond = c.integer('icmpErrors.perSecond', ie.perSecond, 0, 10_000, 100);
-  const burst = c.integer('icmpErrors.burst', ie.burst, 1, 10_000, 10);
+  const perSecond = c.integer('icmpErrors.perSecond', ie.perSecond, 0, 10_000, DEFAULT_ICMP_ERRORS_PER_SECOND);
+  const burst = c.integer('icmpErrors.burst', ie.burst, 1, 10_000, DEFAULT_ICMP_ERROR_BURST);
   let ipv4Source: Icmpv4ErrorSource = Icmpv4ErrorSource.Tep;
   if (ie.ipv4Source === 'invoking-destination') ipv4Source = Icmpv4ErrorSource.InvokingDestination;
   else if (ie.ipv4Source !== undefined && ie.ipv4Source !== 'tep') {
@@ -266,4 +278,27 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
     neighborCache: Object.freeze(neighborCache),
     icmpErrors: Object.freeze({ perSecond, burst, ipv4Source }),
   });
+}
+
+/**
+ * The ICMP error settings of the transparent role, for NICs with these MACs: errors come from
+ * the NICs' MACs, ICMPv4 from the invoking destination, and no subnet broadcast is known (a
+ * /32 "TEP link"), so only 224/3 and 127/8 count as not naming one node.
+ */
+export function compileTransparentIcmpSettings(redMac: string, blackMac: string, path = 'link'): IcmpErrorSettings {
+  const c = new Checker(path);
+  const settings: IcmpErrorSettings = Object.freeze({
+    redMac: c.mac('redMac', redMac),
+    blackMac: c.mac('blackMac', blackMac),
+    routerAddress: null,
+    tepAddress: 0,
+    tepPrefixLength: 32,
+    icmpErrors: Object.freeze({
+      perSecond: DEFAULT_ICMP_ERRORS_PER_SECOND,
+      burst: DEFAULT_ICMP_ERROR_BURST,
+      ipv4Source: Icmpv4ErrorSource.InvokingDestination,
+    }),
+  });
+  if (c.issues.length > 0) throw new LinkConfigError(c.issues);
+  return settings;
 }
