@@ -18,7 +18,7 @@ export async function runDaemon(args: string[]): Promise<number> {
     return 1;
   }
   const { config, warnings } = loaded;
-  for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning'));
+  for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning: '));
   const appliance = Appliance.start(config);
   const socketPath = optionValue(args, '--status-socket') ?? join(DEFAULT_STATUS_DIR, `${config.name}.sock`);
   const status = await StatusServer.listen(socketPath, () => appliance.status());

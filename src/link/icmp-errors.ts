@@ -10,7 +10,8 @@
  * the gateway role. In the transparent role the appliance owns no IPv4 address; with
  * `icmpErrors.ipv4Source: "invoking-destination"` the error comes from the destination of the
  * packet that caused it, the one address the sender is certain to accept and route back to
- * (its PMTU logic reads the quoted header, not the source).
+ * (its PMTU logic reads the quoted header, not the source). Without a router address (the
+ * transparent role) no ICMPv6 error is sent: they are counted as suppressed.
  */
 import { readU48 } from '../wire/bytes.js';
 import { ETHERNET_DST, ETHERNET_HEADER_BYTES, ETHERNET_SRC, NO_VLAN, writeEthernetHeader } from '../wire/ethernet.js';
@@ -25,7 +26,7 @@ import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { DEFAULT_HOP_LIMIT } from './icmpv6-frame-builder.js';
 import { ipv4PrefixMask, isGroupMacAt, isOnTepLink } from './link-addresses.js';
-import { Icmpv4ErrorSource, type LinkSettings } from './link-config.js';
+import { Icmpv4ErrorSource, type IcmpErrorSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
@@ -60,7 +61,7 @@ export class IcmpErrorSender {
   private readonly header6 = new Ipv6Header();
   private readonly header4 = new Ipv4Header();
 
-  constructor(private readonly settings: LinkSettings, private readonly transmit: LinkTransmitQueue) {
+  constructor(private readonly settings: IcmpErrorSettings, private readonly transmit: LinkTransmitQueue) {
     this.bucket = new TokenBucket(settings.icmpErrors.perSecond, settings.icmpErrors.burst);
     this.header6.nextHeader = IpProtocol.Icmpv6;
     this.header6.hopLimit = DEFAULT_HOP_LIMIT;
@@ -111,8 +112,9 @@ export class IcmpErrorSender {
       this.counters.malformed++;
       return 0;
     }
+    const source = this.settings.routerAddress;
     const packetLength = IPV6_HEADER_BYTES + ip.payloadLength;
-    if (!this.mayAnswerIpv6(type, bytes, ipStart, packetLength, linkMulticast)) {
+    if (source === null || !this.mayAnswerIpv6(type, bytes, ipStart, packetLength, linkMulticast)) {
       this.counters.suppressed++;
       return 0;
     }
@@ -136,7 +138,7 @@ export class IcmpErrorSender {
     out[icmp + 1] = code;
     this.header6.payloadLength = icmpLength;
     // The destination is the invoking source, read from the quote since it may have been overwritten.
-    writeIpv6Header(out, outOff, this.header6, this.settings.routerAddress, 0, out, icmp + ICMPV6_HEADER_BYTES + IPV6_SRC);
+    writeIpv6Header(out, outOff, this.header6, source, 0, out, icmp + ICMPV6_HEADER_BYTES + IPV6_SRC);
     fillIcmpv6Checksum(out, icmp, icmpLength, outOff + IPV6_SRC, outOff + IPV6_DST);
     return IPV6_HEADER_BYTES + icmpLength;
   }
