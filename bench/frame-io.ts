@@ -7,6 +7,9 @@
  *  - throughput: A streams frames to B (at most WINDOW in flight), B sends each back, A receives them; one thread,
  *    no event loop, every receive and send call moves up to `batch` frames. frames/s counts frames received per
  *    second by both ports, each one sent by the other port just before; the best of several rounds is kept.
+ *    Beside it, the receiving thread's own cost: receive() draining 1024 frames already delivered, in ns per frame
+ *    (median of several drains). On a veth the kernel's delivery work runs in the sender's syscall, so throughput
+ *    alone hides where it is done; on a NIC it runs in softirq, often on another core.
  *
  *   npm run bench:frame-io [-- --quick] [-- --json]
  *
@@ -33,15 +36,20 @@ const LOST_AFTER_MS = 200;
 const THROUGHPUT_ROUNDS = quick ? 4 : 8;
 const THROUGHPUT_ROUND_MS = quick ? 150 : 250;
 const WARMUP_MS = 100;
-/** Frames A keeps in flight in the throughput runs: enough to fill TPACKET_V3 blocks, well within socket buffers. */
+/** Frames A keeps in flight in the throughput runs: half the default 2048-frame receive ring of each port. */
 const WINDOW = 1024;
 /** In-flight frames are written off as lost after this long without any frame moving. */
 const STALL_MS = 50;
+const RECEIVE_COST_FRAMES = 1024;
+const RECEIVE_COST_DRAINS = quick ? 10 : 30;
 const SIZES = [64, 1400] as const;
 const BATCHES = [32, 256] as const;
 
 interface LatencyRow { kind: 'latency'; mode: string; samples: number; lost: number; medianUs: number; p99Us: number; maxUs: number }
-interface ThroughputRow { kind: 'throughput'; size: number; batch: number; framesPerSecond: number; gbps: number; kernelDrops: number; lost: number }
+interface ThroughputRow {
+  kind: 'throughput'; size: number; batch: number; framesPerSecond: number; gbps: number; kernelDrops: number; lost: number;
+  receiveNsPerFrame: number;
+}
 
 function ip(...a: string[]): void {
   execFileSync('ip', a, { stdio: 'ignore' });
@@ -163,7 +171,7 @@ function latency(busyPoll: boolean): Promise<LatencyRow> {
  * A streams batches to B while fewer than WINDOW frames are in flight, B sends back what it receives, A receives
  * them; every receive and send call moves at most `batch` frames.
  */
-function throughput(size: number, batch: number): ThroughputRow {
+function throughput(size: number, batch: number): Omit<ThroughputRow, 'receiveNsPerFrame'> {
   const [a, b] = openPair(false);
   try {
     const tx = new FrameSlots({ count: batch });
@@ -214,6 +222,34 @@ function throughput(size: number, batch: number): ThroughputRow {
   }
 }
 
+/** Median ns per frame of receive() draining RECEIVE_COST_FRAMES frames that already sit in the ring. */
+function receiveCost(size: number, batch: number): number {
+  const [a, b] = openPair(false);
+  try {
+    const tx = new FrameSlots({ count: RECEIVE_COST_FRAMES });
+    const rx = new FrameSlots({ count: batch });
+    const list = slotRange(RECEIVE_COST_FRAMES);
+    for (let i = 0; i < RECEIVE_COST_FRAMES; i++) putFrame(tx, i, a.info.mac, b.info.mac, size);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const costs: number[] = [];
+    for (let drain = 0; drain < RECEIVE_COST_DRAINS; drain++) {
+      b.send(tx, list, RECEIVE_COST_FRAMES);
+      Atomics.wait(pause, 0, 0, 2); // the kernel finishes delivering
+      let got = 0;
+      let n;
+      const start = performance.now();
+      while ((n = a.receive(rx, 0, batch)) > 0) got += n;
+      const ns = (performance.now() - start) * 1e6;
+      if (got === RECEIVE_COST_FRAMES) costs.push(ns / got);
+    }
+    costs.sort((x, y) => x - y);
+    return costs.length > 0 ? costs[costs.length >> 1] : NaN;
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
 function printTable(latencies: LatencyRow[], throughputs: ThroughputRow[]): void {
   const num = (x: number, width: number, digits = 0) =>
     x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }).padStart(width);
@@ -224,10 +260,10 @@ function printTable(latencies: LatencyRow[], throughputs: ThroughputRow[]): void
       `${num(r.maxUs, 11, 1)}${num(r.lost, 7)}`);
   }
   console.log('\nreceive + send throughput (each frame received was sent by the other port)');
-  console.log('frame bytes  batch      frames/s   Gbit/s  kernel drops   lost');
+  console.log('frame bytes  batch      frames/s   Gbit/s  kernel drops   lost   receive ns/frame');
   for (const r of throughputs) {
     console.log(`${num(r.size, 11)}${num(r.batch, 7)}${num(r.framesPerSecond, 14)}${num(r.gbps, 9, 2)}` +
-      `${num(r.kernelDrops, 14)}${num(r.lost, 7)}`);
+      `${num(r.kernelDrops, 14)}${num(r.lost, 7)}${num(r.receiveNsPerFrame, 19)}`);
   }
 }
 
@@ -244,7 +280,8 @@ async function main(): Promise<void> {
   createNamespace();
   try {
     const latencies = [await latency(false), await latency(true)];
-    const throughputs = SIZES.flatMap((size) => BATCHES.map((batch) => throughput(size, batch)));
+    const throughputs = SIZES.flatMap((size) => BATCHES.map((batch): ThroughputRow =>
+      ({ ...throughput(size, batch), receiveNsPerFrame: receiveCost(size, batch) })));
     if (json) {
       for (const r of [...latencies, ...throughputs]) console.log(JSON.stringify(r));
     } else {

@@ -14,8 +14,10 @@ import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort } from '../io/frame-port.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import { SA_COUNTER_NAMES, type SecurityAssociation } from '../ipsec/security-association.js';
-import { compileLinkSettings } from '../link/link-config.js';
+import { IcmpErrorSender } from '../link/icmp-errors.js';
+import { compileLinkSettings, compileTransparentIcmpSettings } from '../link/link-config.js';
 import { LinkServices } from '../link/link-services.js';
+import { LinkTransmitQueue } from '../link/transmit-queue.js';
 import { parseTrafficSelector } from '../policy/selectors.js';
 import { SpdAction } from '../policy/spd.js';
 import { IssueList } from '../policy/validation.js';
@@ -41,6 +43,10 @@ export class Appliance {
   private readonly blackSlots: FrameSlots;
   private readonly sad: SecurityAssociationDatabase;
   private readonly link: LinkServices | null;
+  /** The transparent role's ICMP errors (the gateway role's belong to `link`). */
+  private readonly transparentIcmp: IcmpErrorSender | null;
+  /** Frames the appliance generates itself: the link services' queue, or the transparent role's own. */
+  private readonly generated: LinkTransmitQueue;
   private readonly pipeline: Pipeline;
   private readonly timer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
@@ -80,7 +86,14 @@ export class Appliance {
         intervalSeconds: config.gateway.routerAdvertisements.enabled ? config.gateway.routerAdvertisements.intervalSeconds : 0,
       },
     }), this.drops, { frameCapacity: this.redSlots.slotSize });
-    this.pipeline = new Pipeline({ settings, spd: config.spd, sad: this.sad, link: this.link, drops: this.drops, batchCapacity: batch });
+    this.generated = this.link?.transmit ?? new LinkTransmitQueue({ slotSize: this.redSlots.slotSize });
+    // The transparent role owns no address but still answers a too-big DF packet (RFC 3884 appendix).
+    this.transparentIcmp = this.link === null
+      ? new IcmpErrorSender(compileTransparentIcmpSettings(red.info.mac, black.info.mac), this.generated)
+      : null;
+    this.pipeline = new Pipeline({
+      settings, spd: config.spd, sad: this.sad, link: this.link, icmpErrors: this.transparentIcmp, drops: this.drops, batchCapacity: batch,
+    });
     this.loggedDrops = new Float64Array(this.drops.counts.length);
 
     red.onReadable(() => this.drain(Port.Red));
@@ -134,9 +147,7 @@ export class Appliance {
 
   /** Sends what ARP/ND/ICMP queued (replies, solicitations, released frames). */
   private flushLink(): void {
-    const link = this.link;
-    if (link === null) return;
-    const t = link.transmit;
+    const t = this.generated;
     this.send(this.red, t.slots, t.red, t.redCount);
     this.send(this.black, t.slots, t.black, t.blackCount);
     t.clear();
@@ -189,6 +200,7 @@ export class Appliance {
       drops: this.drops.snapshot(),
       pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.peerPathMtu[k]])),
       link: this.link?.counterSnapshot() ?? null,
+      ...(this.transparentIcmp === null ? {} : { icmpErrors: { ...this.transparentIcmp.counters } }),
       ports: { red: { ...this.red.info, ...this.red.counters() }, black: { ...this.black.info, ...this.black.counters() } },
     };
   }

@@ -26,11 +26,12 @@ import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS } from '../tunnel/six-in-four.js';
-import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, MIN_TUNNEL_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
 import type { FrameSlots } from './frame-slots.js';
 import type { DataplaneSettings } from './settings.js';
 import type { LinkServices } from '../link/link-services.js';
+import type { IcmpErrorSender } from '../link/icmp-errors.js';
 import { LinkPort } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
@@ -99,6 +100,8 @@ export interface PipelineParts {
   readonly sad: SecurityAssociationDatabase;
   /** ARP, ND and ICMP errors of the gateway role; null in the transparent role (no addresses of its own). */
   readonly link: LinkServices | null;
+  /** ICMP errors of the transparent role, which has no link services (the gateway role's come with `link`). */
+  readonly icmpErrors?: IcmpErrorSender | null;
   /** Shared with the link layer, so one set of counters explains every drop. */
   readonly drops: DropCounters;
   /** Capacity: the largest batch (FrameSlots.count). */
@@ -117,6 +120,7 @@ export class Pipeline {
   private readonly spd: SecurityPolicyDatabase;
   private readonly sad: SecurityAssociationDatabase;
   private readonly link: LinkServices | null;
+  private readonly icmpErrors: IcmpErrorSender | null;
   private readonly encryptor: EspEncryptor;
   private readonly decryptor: EspDecryptor;
   private readonly peerTable: SelectorTable;
@@ -153,6 +157,7 @@ export class Pipeline {
     this.spd = parts.spd;
     this.sad = parts.sad;
     this.link = parts.link;
+    this.icmpErrors = parts.link?.icmpErrors ?? parts.icmpErrors ?? null;
     this.drops = parts.drops;
     this.frameStart = new Int32Array(n);
     this.encryptor = new EspEncryptor(parts.sad, n);
@@ -369,13 +374,13 @@ export class Pipeline {
     // IPv4 (RFC 1191 §4): DF set -> Fragmentation Needed; DF clear -> we do not fragment after
     // ESP and must not clear DF either (RFC 3884 appendix), so it is dropped.
     if ((readU16(bytes, s + 6) & 0x4000) === 0) return this.drop(DropReason.Mtu);
-    this.link?.icmpErrors.fragmentationNeeded(LinkPort.Red, bytes, this.restoreFrame(i, s), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), now);
+    this.icmpErrors?.fragmentationNeeded(LinkPort.Red, bytes, this.restoreFrame(i, s), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), now);
     return this.drop(DropReason.DontFragment);
   }
 
   private tooBigIpv6(i: number, ipv6Start: number, ipv6Length: number, mtu: number, now: number): number {
     // RFC 8200 §5: never announce less than 1280; below that the tunnel must fragment (unsupported).
-    this.link?.icmpErrors.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
+    this.icmpErrors?.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
     return this.drop(DropReason.Mtu);
   }
 
@@ -474,19 +479,46 @@ export class Pipeline {
     const icmp = h.payloadOffset;
     if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
     const quoted = icmp + 8;
+    // RFC 792: the quoted header and the first 64 bits of its payload (ESP: SPI and sequence number).
+    const quotedPayload = quoted + (bytes[quoted] & 0x0f) * 4;
+    if (quotedPayload + 8 > icmp + h.payloadLength) return false;
     if (bytes[quoted] >>> 4 !== 4 || readU32(bytes, quoted + 12) !== this.settings.gateway!.tep) return false;
     const peerTep = readU32(bytes, quoted + 16);
+    if (!this.quotesOurTunnelPacket(bytes[quoted + 9], quotedPayload, peerTep)) return false;
     const mtu = readU16(bytes, icmp + 6);
     for (let p = 0; p < this.settings.peers.length; p++) {
       if (this.settings.peers[p].tep !== peerTep) continue;
-      // Only ever lower it, and never below the IPv4 minimum (RFC 1191 §3).
-      if (mtu >= MIN_IPV4_PATH_MTU && mtu < this.peerPathMtu[p]) {
-        this.peerPathMtu[p] = mtu;
+      // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
+      // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
+      // does not fragment after ESP: a lower estimate would only black-hole the tunnel.
+      const lowered = Math.max(mtu, MIN_TUNNEL_PATH_MTU);
+      if (mtu >= MIN_IPV4_PATH_MTU && lowered < this.peerPathMtu[p]) {
+        this.peerPathMtu[p] = lowered;
         this.counters.pmtuUpdates++;
       }
       return true;
     }
     return false;
+  }
+
+  /**
+   * RFC 4301 §8.2.1: a PMTU report is mapped to the SA it is about, so it must quote a packet
+   * we send to `peerTep`: ESP with the SPI of our outbound SA to it, ESP-in-UDP to that SA's
+   * port (RFC 3948), or clear 6in4 to a peer no SA protects (policy BYPASS). Anything else is
+   * forged (an off-path sender cannot know the SPI) and must not shrink the tunnel.
+   */
+  private quotesOurTunnelPacket(protocol: number, payload: number, peerTep: number): boolean {
+    const bytes = this.slots.bytes;
+    const entries = this.spd.entries;
+    let protectedPeer = false;
+    for (let k = 0; k < entries.length; k++) {
+      const sa = entries[k].action === SpdAction.Protect ? this.sad.lookupOutbound(entries[k].id) : null;
+      if (sa === null || sa.outerIpv6 || sa.destinationV4 >>> 0 !== peerTep) continue;
+      protectedPeer = true;
+      if (sa.udpEncapsulated ? protocol === IpProtocol.Udp && readU16(bytes, payload + 2) === sa.udpDestinationPort
+        : protocol === IpProtocol.Esp && readU32(bytes, payload) === sa.spi) return true;
+    }
+    return protocol === IpProtocol.Ipv6 && !protectedPeer;
   }
 
   // ---- seal ----------------------------------------------------------------------------------
@@ -606,6 +638,8 @@ export class Pipeline {
 
   private deliverIpv6ToRed(i: number, start: number, length: number, now: number): number {
     const bytes = this.slots.bytes;
+    // The appliance answers only on red: its own address through the tunnel is not served.
+    if (this.link!.isRouterDestination(bytes, start + 24)) return this.drop(DropReason.Unsupported);
     this.setL3(i, start, length);
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
       // The sender is across the tunnel: no ICMP back through it from here.

@@ -1,15 +1,15 @@
 /**
  * One NIC as a raw frame port: frames received land in FrameSlots at `slot * slotSize + headroom`, frames sent are
- * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with batched recvmmsg and sendmmsg
- * (native/src/frame_io.c).
+ * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with a TPACKET_V2 receive ring and batched
+ * sendmmsg (native/src/frame_io.c).
  *
  * Behaviour worth knowing:
  *  - The interface is put in promiscuous mode while the port is open, and GRO/LRO are switched off on it (they would
  *    merge frames beyond the MTU). Frames that still do not fit a slot are dropped and counted as rxTruncated.
  *  - VLAN tags the NIC stripped into metadata are put back into the frame.
  *  - Frames this port sends are never received back by it.
- *  - A frame is readable as soon as the kernel queued it (no ring block timer); when the queue of
- *    `receiveBufferBytes` is full the kernel drops frames and counts them (rxKernelDrops).
+ *  - A frame is readable as soon as the kernel wrote it into the ring; while all `ringFrames` ring frames hold
+ *    unread frames, the kernel drops what arrives and counts it (rxKernelDrops).
  */
 import type { FrameSlots } from '../dataplane/frame-slots.js';
 import { FramePortError } from './frame-port-error.js';
@@ -20,15 +20,17 @@ import {
 export interface FramePortOptions {
   /** Network namespace holding the interface: a name from `ip netns` or an absolute path. Default: ours. */
   netns?: string;
+  /** Frames the receive ring holds, 16 to 262144 (rounded up to fill whole pages). Default 2048. */
+  ringFrames?: number;
   /**
-   * Receive queue of the socket (SO_RCVBUF), 64 KiB to 256 MiB: frames that arrive while it is full are dropped by
-   * the kernel. Each queued frame is charged with its buffer (on a veth ~0.8 KiB for 64 bytes, ~2.3 KiB for 1500
-   * bytes) against twice this value. Default 4 MiB: about 3600 full-size frames.
+   * Bytes per ring frame, a power of two from 2048 to 65536; the kernel's header takes 66 of them, so the default
+   * 2048 holds frames of up to 1982 bytes. Bigger frames are dropped and counted as rxTruncated.
+   * The ring takes ringFrames * ringFrameBytes of memory (at most 1 GiB; default 4 MiB).
    */
-  receiveBufferBytes?: number;
+  ringFrameBytes?: number;
   /**
-   * Busy polling: the socket is checked (one ioctl) on every event-loop turn instead of waiting in epoll, so the loop
-   * never sleeps (one core spins). Off by default.
+   * Busy polling: the readable callback is checked on every event-loop turn instead of waiting in epoll, so the loop
+   * never sleeps (one core spins). Off by default. SO_BUSY_POLL is not used: ring reads make no receive syscalls.
    */
   busyPoll?: boolean;
 }
@@ -48,7 +50,15 @@ function checkOptions(o: NativeFramePortOptions): void {
     throw new FramePortError('INVALID_ARGUMENT',
       `option netns must be a namespace name without '/' or an absolute path, got '${o.netns}'`);
   }
-  checkInteger('receiveBufferBytes', o.receiveBufferBytes, 1 << 16, 1 << 28);
+  checkInteger('ringFrames', o.ringFrames, 16, 1 << 18);
+  checkInteger('ringFrameBytes', o.ringFrameBytes, 1 << 11, 1 << 16);
+  if ((o.ringFrameBytes & (o.ringFrameBytes - 1)) !== 0) {
+    throw new FramePortError('INVALID_ARGUMENT', `option ringFrameBytes must be a power of two, got ${o.ringFrameBytes}`);
+  }
+  if (o.ringFrames * o.ringFrameBytes > 1 << 30) {
+    throw new FramePortError('INVALID_ARGUMENT',
+      `the receive ring of ringFrames ${o.ringFrames} x ringFrameBytes ${o.ringFrameBytes} exceeds 1 GiB: use fewer frames`);
+  }
   if (typeof o.busyPoll !== 'boolean') {
     throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
   }
@@ -64,7 +74,8 @@ export class FramePort {
   static open(ifname: string, options: FramePortOptions = {}): FramePort {
     const o: NativeFramePortOptions = {
       netns: options.netns,
-      receiveBufferBytes: options.receiveBufferBytes ?? 1 << 22,
+      ringFrames: options.ringFrames ?? 2048,
+      ringFrameBytes: options.ringFrameBytes ?? 2048,
       busyPoll: options.busyPoll ?? false,
     };
     checkOptions(o);
@@ -77,9 +88,8 @@ export class FramePort {
   }
 
   /**
-   * Moves up to `maxFrames` received frames into slots firstSlot, firstSlot+1, ... and sets their start/length, with
-   * one syscall per 256 frames. Returns how many; 0 when nothing is waiting. Slots from firstSlot + the count returned
-   * up to firstSlot + maxFrames may have been written (frames dropped as too big).
+   * Moves up to `maxFrames` received frames into slots firstSlot, firstSlot+1, ... and sets their start/length.
+   * Returns how many; 0 when nothing is waiting. Makes no syscall.
    */
   receive(slots: FrameSlots, firstSlot: number, maxFrames: number): number {
     try {
@@ -140,7 +150,7 @@ export class FramePort {
     return this.isClosed;
   }
 
-  /** Stops the callbacks, leaves promiscuous mode and releases the sockets. Idempotent. */
+  /** Stops the callbacks, leaves promiscuous mode and releases the sockets and the ring. Idempotent. */
   close(): void {
     this.isClosed = true;
     this.native.close();

@@ -5,8 +5,8 @@ import { FramePortError } from './frame-port-error.js';
 export interface NativeFramePortOptions {
   /** Network namespace name (under /var/run/netns) or absolute path; undefined: the current namespace. */
   netns: string | undefined;
-  /** Receive queue of the socket in bytes (SO_RCVBUFFORCE). */
-  receiveBufferBytes: number;
+  ringFrames: number;
+  ringFrameBytes: number;
   busyPoll: boolean;
 }
 

@@ -9,16 +9,20 @@
  * own length drops TFC padding, §2.7; ECN per RFC 6040), transport mode restores the IP header.
  * The caller then checks the inner packet against `saOf[i]`'s selectors (RFC 4301 §5.2 step 4).
  *
+ * The outer IPv4 header must have a good checksum (the data plane verifies it once, on ingress,
+ * RFC 1812 §5.2.2): it is not summed again, and transport mode updates it incrementally. An
+ * inner IPv4 header (tunnel mode) arrives here for the first time and is verified.
+ *
  * Not handled (status Unsupported): transport mode over IPv6 when a header that RFC 4303
  * §3.1.1 lets follow ESP (a Destination Options header without Home Address) precedes it.
  * Transport mode over UDP does not fix inner TCP/UDP checksums for NAT (RFC 3948 §3.1.2).
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { writeU16 } from '../wire/bytes.js';
-import { internetChecksum } from '../wire/checksum.js';
+import { readU16, writeU16 } from '../wire/bytes.js';
+import { checksumAdjust16 } from '../wire/checksum.js';
 import {
-  IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, Ipv4Header, isIpv4Fragment, parseIpv4,
-  readIpv4Ecn, writeIpv4Ecn,
+  IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, IPV4_TTL, Ipv4Header, isIpv4Fragment, parseIpv4,
+  readIpv4Ecn, reparseIpv4, writeIpv4Ecn,
 } from '../wire/ipv4.js';
 import {
   IPV6_ADDRESS_BYTES, IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6,
@@ -117,7 +121,7 @@ export class EspDecryptor {
     let nextHeaderByte: number;
     const version = bytes[s] >>> 4;
     if (version === 4) {
-      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
       // RFC 4303 §3.4.1: reassembly happens before ESP processing, not here.
       if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
       protocol = this.v4.protocol;
@@ -276,12 +280,17 @@ export class EspDecryptor {
     const shift = payload - headersEnd;
     const newStart = ipStart + shift;
     bytes.copyWithin(newStart, ipStart, headersEnd);
-    bytes[this.opNextHeaderByte[k] + shift] = nextHeader;
+    const protocolByte = this.opNextHeaderByte[k] + shift;
+    const protocol = bytes[protocolByte];
+    bytes[protocolByte] = nextHeader;
     const total = headerBytes + payloadLength;
     if (bytes[newStart] >>> 4 === 4) {
+      // Only Total Length and Protocol changed: update the checksum incrementally (RFC 1624 §3).
+      const ttl = bytes[newStart + IPV4_TTL] << 8;
+      let checksum = checksumAdjust16(readU16(bytes, newStart + IPV4_CHECKSUM), readU16(bytes, newStart + IPV4_TOTAL_LENGTH), total);
+      checksum = checksumAdjust16(checksum, ttl | protocol, ttl | nextHeader);
       writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, 0);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, internetChecksum(bytes, newStart, headerBytes));
+      writeU16(bytes, newStart + IPV4_CHECKSUM, checksum);
     } else {
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }

@@ -6,14 +6,16 @@
  * header (transport mode), optional UDP encapsulation (RFC 3948), the ESP header with the next
  * sequence number and IV, padding and trailer, lengths and checksums, and one AEAD op record.
  * `seal` runs the AEAD batch and, for IPv6 ESP-in-UDP only, fills the UDP checksum afterwards.
+ * IPv4 headers handed in must have a good checksum (the data plane verifies it once, on
+ * ingress, RFC 1812 §5.2.2): it is not summed again, and transport mode updates it incrementally.
  * No allocation per packet; every outcome is an EspStatus.
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { writeU16, writeU32 } from '../wire/bytes.js';
-import { internetChecksum } from '../wire/checksum.js';
+import { readU16, writeU16, writeU32 } from '../wire/bytes.js';
+import { checksumAdjust16 } from '../wire/checksum.js';
 import {
   IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
-  Ipv4Header, isIpv4Fragment, parseIpv4, writeIpv4Header,
+  IPV4_TTL, Ipv4Header, isIpv4Fragment, reparseIpv4, writeIpv4Header,
 } from '../wire/ipv4.js';
 import {
   IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, walkIpv6Extensions,
@@ -123,7 +125,7 @@ export class EspEncryptor {
     let df: boolean;
     const version = bytes[s] >>> 4;
     if (version === 4) {
-      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
       innerLength = this.v4.totalLength; // drops link padding past the datagram
       nextHeader = IpProtocol.Ipv4;
       tos = this.v4.tos;
@@ -197,7 +199,7 @@ export class EspEncryptor {
     let packetLength: number;
     const version = bytes[s] >>> 4;
     if (version === 4) {
-      if (parseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
       // RFC 4303 §3.3.4: transport mode applies to whole datagrams, never to fragments.
       if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
       insert = this.v4.payloadOffset;
@@ -231,11 +233,15 @@ export class EspEncryptor {
     bytes.copyWithin(newStart, s, insert);
     const esp = insert - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp);
-    bytes[nextHeaderByte - front] = this.writeUdp(sa, bytes, esp, espEnd);
+    const protocol = this.writeUdp(sa, bytes, esp, espEnd);
+    bytes[nextHeaderByte - front] = protocol;
     if (version === 4) {
+      // Only Total Length and Protocol changed: update the checksum incrementally (RFC 1624 §3).
+      const ttl = bytes[newStart + IPV4_TTL] << 8;
+      let checksum = checksumAdjust16(readU16(bytes, newStart + IPV4_CHECKSUM), packetLength, total);
+      checksum = checksumAdjust16(checksum, ttl | nextHeader, ttl | protocol);
       writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, 0);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, internetChecksum(bytes, newStart, insert - s));
+      writeU16(bytes, newStart + IPV4_CHECKSUM, checksum);
     } else {
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }

@@ -10,7 +10,7 @@
  */
 
 import { inRange, readU16, readU32 } from '../wire/bytes.js';
-import { Ipv4Header, parseIpv4 } from '../wire/ipv4.js';
+import { Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, IPV6_NO_UPPER_LAYER, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, ROUTING_TYPE_2, walkIpv6Extensions } from '../wire/ipv6.js';
 import { MH_TYPE } from '../wire/mobility.js';
 import { IpProtocol } from '../wire/protocol.js';
@@ -58,18 +58,31 @@ export class PacketSelectorExtractor {
    * the packet cannot be classified (drop it); `out.family` is 0 after a failure.
    */
   extract(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
+    return this.extractPacket(bytes, off, len, direction, out, true);
+  }
+
+  /**
+   * As extract, for a packet whose IPv4 header checksum is already known good (verified on
+   * ingress, or written by the appliance): every length check still applies, but the header is
+   * not summed again (a router verifies it once per hop, RFC 1812 §5.2.2).
+   */
+  extractVerified(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
+    return this.extractPacket(bytes, off, len, direction, out, false);
+  }
+
+  private extractPacket(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors, verifyChecksum: boolean): WireStatus {
     out.family = 0;
     if (!inRange(bytes, off, len)) return WireStatus.BadRange;
     if (len < 1) return WireStatus.Truncated;
     const version = bytes[off] >>> 4;
-    if (version === 4) return this.extractIpv4(bytes, off, len, direction, out);
+    if (version === 4) return this.extractIpv4(bytes, off, len, direction, out, verifyChecksum);
     if (version === 6) return this.extractIpv6(bytes, off, len, direction, out);
     return WireStatus.BadVersion;
   }
 
-  private extractIpv4(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
+  private extractIpv4(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors, verifyChecksum: boolean): WireStatus {
     const h = this.v4;
-    const status = parseIpv4(bytes, off, len, h);
+    const status = verifyChecksum ? parseIpv4(bytes, off, len, h) : reparseIpv4(bytes, off, len, h);
     if (status !== WireStatus.Ok) return status;
     const outbound = direction === Direction.Outbound;
     out.local[0] = outbound ? h.src : h.dst;

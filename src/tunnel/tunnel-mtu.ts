@@ -5,6 +5,7 @@
  * 6in4 leaves 1446 bytes for the inner IPv6 packet, 1438 with UDP encapsulation.
  */
 import { ESP_MIN_OVERHEAD, espPadLength } from '../ipsec/esp.js';
+import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
 import { UDP_HEADER_BYTES } from '../wire/udp.js';
 
 /** IPv4 networks must carry 576-byte datagrams (RFC 791 §3.1); lower PMTU reports are ignored. */
@@ -29,3 +30,11 @@ export function largestEspPayload(pathMtu: number, outerHeaderBytes: number, udp
 export function espWireLength(payload: number, outerHeaderBytes: number, udpEncapsulated: boolean): number {
   return outerHeaderBytes + (udpEncapsulated ? UDP_HEADER_BYTES : 0) + ESP_MIN_OVERHEAD + payload + espPadLength(payload);
 }
+
+/**
+ * The lowest IPv4 path MTU toward a peer that PMTU reports may set: what a 1280-byte IPv6 packet
+ * needs under ESP (UDP-encapsulated, the largest overhead) in IPv4. The tunnel MTU is never below
+ * 1280 (RFC 4213 §3.2) and the gateway does not fragment after ESP, so a lower estimate could
+ * carry nothing the hosts are told to send.
+ */
+export const MIN_TUNNEL_PATH_MTU = espWireLength(MIN_IPV6_MTU, IPV4_MIN_HEADER_BYTES, true);

@@ -77,8 +77,19 @@ function checkOptions(bytes: Uint8Array, off: number, end: number): WireStatus {
   return WireStatus.Ok;
 }
 
-/** Shared body of parseIpv4 and parseIpv4Quote; `quote` relaxes total length and checksum. */
-function parseHeader(bytes: Uint8Array, off: number, len: number, out: Ipv4Header, quote: boolean): WireStatus {
+/** What parseHeader checks besides the header's own fields. */
+const ParseMode = Object.freeze({
+  /** Whole datagram, checksum verified (parseIpv4). */
+  Verify: 0,
+  /** Whole datagram whose checksum is already known good (reparseIpv4). */
+  Reparse: 1,
+  /** Header quoted in an ICMP error: total length may exceed the quote, no checksum (parseIpv4Quote). */
+  Quote: 2,
+});
+type ParseMode = (typeof ParseMode)[keyof typeof ParseMode];
+
+/** Shared body of parseIpv4, reparseIpv4 and parseIpv4Quote. */
+function parseHeader(bytes: Uint8Array, off: number, len: number, out: Ipv4Header, mode: ParseMode): WireStatus {
   if (!inRange(bytes, off, len)) return WireStatus.BadRange;
   if (len < IPV4_MIN_HEADER_BYTES) return WireStatus.Truncated;
   const versionIhl = bytes[off + IPV4_VERSION_IHL];
@@ -89,8 +100,8 @@ function parseHeader(bytes: Uint8Array, off: number, len: number, out: Ipv4Heade
   const totalLength = readU16(bytes, off + IPV4_TOTAL_LENGTH);
   if (totalLength < headerLength) return WireStatus.BadTotalLength;
   // Bytes past totalLength are link padding; fewer bytes than totalLength is a cut packet.
-  if (!quote && totalLength > len) return WireStatus.Truncated;
-  if (!quote && internetChecksum(bytes, off, headerLength) !== 0) return WireStatus.BadChecksum;
+  if (mode !== ParseMode.Quote && totalLength > len) return WireStatus.Truncated;
+  if (mode === ParseMode.Verify && internetChecksum(bytes, off, headerLength) !== 0) return WireStatus.BadChecksum;
   const optionsStatus = checkOptions(bytes, off + IPV4_OPTIONS, off + headerLength);
   if (optionsStatus !== WireStatus.Ok) return optionsStatus;
   const flagsFragment = readU16(bytes, off + IPV4_FLAGS_FRAGMENT);
@@ -120,7 +131,16 @@ function parseHeader(bytes: Uint8Array, off: number, len: number, out: Ipv4Heade
  * header length <= total length <= len, valid header checksum and option list.
  */
 export function parseIpv4(bytes: Uint8Array, off: number, len: number, out: Ipv4Header): WireStatus {
-  return parseHeader(bytes, off, len, out, false);
+  return parseHeader(bytes, off, len, out, ParseMode.Verify);
+}
+
+/**
+ * Parses again a header whose checksum is already known good: parseIpv4 verified it when the
+ * packet came in, or this appliance wrote it. A router verifies the checksum once per hop
+ * (RFC 1812 §5.2.2); every other check of parseIpv4 still applies.
+ */
+export function reparseIpv4(bytes: Uint8Array, off: number, len: number, out: Ipv4Header): WireStatus {
+  return parseHeader(bytes, off, len, out, ParseMode.Reparse);
 }
 
 /**
@@ -129,7 +149,7 @@ export function parseIpv4(bytes: Uint8Array, off: number, len: number, out: Ipv4
  * is not checked; `payloadLength` is the quoted part.
  */
 export function parseIpv4Quote(bytes: Uint8Array, off: number, len: number, out: Ipv4Header): WireStatus {
-  return parseHeader(bytes, off, len, out, true);
+  return parseHeader(bytes, off, len, out, ParseMode.Quote);
 }
 
 /**

@@ -48,7 +48,7 @@ function sealThenOpen(backend: NobleAeadBackend, sender: SecurityAssociation, re
 describe('examples/', () => {
   it('holds the RFC 4891, transparent and lab examples', () => {
     expect(exampleFiles).toEqual([
-      'lab-a.yaml', 'lab-b.yaml',
+      'lab-a.yaml', 'lab-b.yaml', 'lab-tunnel-a.yaml', 'lab-tunnel-b.yaml',
       'rfc4891-a2-host1.yaml', 'rfc4891-a2-host2.yaml', 'rfc4891-a3-host.yaml', 'rfc4891-a3-router.yaml',
       'rfc4891-router1.yaml', 'rfc4891-router2.yaml',
       'transparent-6in4.yaml', 'transparent-ipip.yaml',
@@ -116,6 +116,7 @@ describe('examples/', () => {
 
   it.each([
     ['lab-a.yaml', 'lab-b.yaml'],
+    ['lab-tunnel-a.yaml', 'lab-tunnel-b.yaml'],
     ['rfc4891-router1.yaml', 'rfc4891-router2.yaml'],
     ['rfc4891-a2-host1.yaml', 'rfc4891-a2-host2.yaml'],
     ['rfc4891-a3-host.yaml', 'rfc4891-a3-router.yaml'],

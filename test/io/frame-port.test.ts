@@ -179,7 +179,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     for (let i = 0; i < 10; i++) putFrame(tx, i, b.info.mac, a.info.mac, 100, i);
     expect(a.send(tx, slotRange(10), 10)).toBe(10);
     expect(await receiveFrames(b, rx, 10)).toBe(10);
-    await sleep(20); // time for anything looped back to be queued
+    await sleep(20); // time for anything looped back to reach the ring
     expect(a.receive(rx, 0, 16)).toBe(0);
     expect(a.counters().rxFrames).toBe(0);
   });
@@ -277,8 +277,32 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(a.counters()).toMatchObject({ rxFrames: 1, rxTruncated: 1 });
   });
 
-  it('counts the frames the kernel drops when the receive queue is full', async () => {
-    const a = open('va', { receiveBufferBytes: 1 << 16 });
+  it('holds frames of up to ringFrameBytes - 66 bytes in a ring frame and drops bigger ones', async () => {
+    ip('link', 'set', 'va', 'mtu', '9000');
+    ip('link', 'set', 'vb', 'mtu', '9000');
+    try {
+      const b = open('vb');
+      const tx = new FrameSlots({ count: 3, slotSize: 4096 });
+      const rx = new FrameSlots({ count: 3, slotSize: 4096 });
+      [1982, 1983, 3000].forEach((len, i) => putFrame(tx, i, OTHER_MAC, b.info.mac, len, i));
+      const small = open('va');
+      expect(b.send(tx, slotRange(3), 3)).toBe(3);
+      expect(await receiveFrames(small, rx, 1)).toBe(1);
+      expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 0));
+      await waitFor(() => small.counters().rxTruncated === 2, 'the 1983- and 3000-byte frames dropped');
+      small.close();
+      const big = open('va', { ringFrameBytes: 4096 });
+      expect(b.send(tx, slotRange(3), 3)).toBe(3);
+      expect(await receiveFrames(big, rx, 3)).toBe(3);
+      expect(mismatches(rx, tx, 3)).toEqual([]);
+    } finally {
+      ip('link', 'set', 'va', 'mtu', '1500');
+      ip('link', 'set', 'vb', 'mtu', '1500');
+    }
+  });
+
+  it('counts the frames the kernel drops when the ring is full', async () => {
+    const a = open('va', { ringFrames: 16 });
     const b = open('vb');
     const tx = new FrameSlots({ count: 256 });
     const rx = new FrameSlots({ count: 256 });
@@ -390,9 +414,11 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(missing.code).toBe('INTERFACE_NOT_FOUND');
     expect(missing.message).toContain("interface 'rbio-none0' not found");
     expect(err(() => FramePort.open('va', { netns: 'rbio-absent' })).code).toBe('NETNS_NOT_FOUND');
-    const badBuffer = err(() => open('va', { receiveBufferBytes: 1000 }));
-    expect(badBuffer.code).toBe('INVALID_ARGUMENT');
-    expect(badBuffer.message).toContain('receiveBufferBytes must be an integer from 65536');
+    const badRing = err(() => open('va', { ringFrameBytes: 3000 }));
+    expect(badRing.code).toBe('INVALID_ARGUMENT');
+    expect(badRing.message).toContain('ringFrameBytes must be a power of two');
+    const hugeRing = err(() => open('va', { ringFrames: 1 << 18, ringFrameBytes: 1 << 13 }));
+    expect(hugeRing.message).toContain('exceeds 1 GiB');
 
     const a = open('va');
     a.close();
@@ -406,7 +432,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
        try {
-         new NativeFramePort('va', { receiveBufferBytes: 65536, busyPoll: false });
+         new NativeFramePort('va', { ringFrames: 16, ringFrameBytes: 2048, busyPoll: false });
        } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { encoding: 'utf8' });
     const err = JSON.parse(out) as { code: string; message: string };
     expect(err.code).toBe('PERMISSION_DENIED');
@@ -416,7 +442,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
   it('closes ports left open when a worker thread ends', async () => {
     const worker = new Worker(
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
-       const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, receiveBufferBytes: 65536,
+       const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, ringFrames: 16, ringFrameBytes: 2048,
          busyPoll: false });
        port.onReadable(() => {});
        port.onLink(() => {});

@@ -11,7 +11,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startLabAppliances, type LabApplianceConfigs } from '../../src/lab/appliance.js';
 import { startWanCapture } from '../../src/lab/capture.js';
-import { inNamespace, runCommand } from '../../src/lab/command.js';
+import { runCommand } from '../../src/lab/command.js';
 import type { LabAppliances } from '../../src/lab/lab-appliances.js';
 import { pingFrom, type PingResult } from '../../src/lab/ping.js';
 import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, type LabTopology } from '../../src/lab/topology.js';
@@ -38,7 +38,7 @@ interface SaStatus {
   policy: string | null;
   source: string;
   destination: string;
-  counters: { packets: number; icvFailures: number; replayDrops: number };
+  counters: { packets: number };
 }
 
 interface ApplianceStatus {

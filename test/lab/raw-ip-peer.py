@@ -37,17 +37,21 @@ def main() -> int:
         listeners.append((s, proto))
     print('listening', file=sys.stderr, flush=True)
 
+    # One sending socket per protocol, of that protocol: ICMP errors about what it sent reach it,
+    # so the kernel applies them as it would for a tunnel (e.g. the path MTU, RFC 1191).
+    senders = {}
     sent = []
-    if args.send:
-        out = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # implies IP_HDRINCL
-        for text in args.send:
-            packet = bytes.fromhex(text)
-            destination = socket.inet_ntoa(packet[16:20])
-            try:
-                out.sendto(packet, (destination, 0))
-                sent.append({'length': len(packet), 'error': None})
-            except OSError as e:
-                sent.append({'length': len(packet), 'error': e.strerror})
+    for text in args.send:
+        packet = bytes.fromhex(text)
+        protocol = packet[9]
+        if protocol not in senders:
+            senders[protocol] = socket.socket(socket.AF_INET, socket.SOCK_RAW, protocol)
+            senders[protocol].setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        try:
+            senders[protocol].sendto(packet, (socket.inet_ntoa(packet[16:20]), 0))
+            sent.append({'length': len(packet), 'error': None})
+        except OSError as e:
+            sent.append({'length': len(packet), 'error': e.strerror})
 
     received = []
     deadline = time.monotonic() + timeout
