@@ -31,10 +31,13 @@ export const ANY_PROTOCOL = -1;
 /** Ported protocols that src/wire/protocol.ts does not name yet (IANA protocol numbers). */
 
 /** Next-layer protocols with two 16-bit ports (§4.4.1.1 "as do TCP, UDP, SCTP, and others"). */
-const PORTED_PROTOCOLS: ReadonlySet<number> = new Set([IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Dccp, IpProtocol.Sctp, IpProtocol.UdpLite]);
+const PORTED_PROTOCOLS = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Dccp, IpProtocol.Sctp, IpProtocol.UdpLite];
+/** PORTED_PROTOCOLS as a table indexed by protocol number (asked once or twice per packet). */
+const HAS_PORTS = new Uint8Array(256);
+for (const protocol of PORTED_PROTOCOLS) HAS_PORTS[protocol] = 1;
 
 export function protocolHasPorts(protocol: number): boolean {
-  return PORTED_PROTOCOLS.has(protocol);
+  return (protocol & ~0xff) === 0 && HAS_PORTS[protocol] === 1;
 }
 
 const PROTOCOL_NAMES = Object.freeze({

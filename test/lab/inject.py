@@ -15,8 +15,8 @@ and AES-GCM ICVs are always 16 bytes (which is what the lab SAs use).
 import argparse
 import sys
 
-from scapy.all import ICMP, IP, IPv6, ICMPv6EchoRequest, Ether, Raw, sendp  # noqa: E402
-from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+from scapy.all import ICMP, IP, IPv6, ICMPv6EchoRequest, Ether, Raw, sendp
+from scapy.layers.ipsec import ESP, SecurityAssociation
 
 
 def inner_echo(args):
@@ -28,10 +28,6 @@ def inner_echo(args):
 def six_in_four(args):
     # RFC 4213 §3.5: outer protocol 41, DF set as the lab's TEPs send it.
     return IP(src=args.outer_src, dst=args.outer_dst, proto=41, flags="DF", ttl=64) / inner_echo(args)
-
-
-def build_sit(args):
-    return six_in_four(args)
 
 
 def build_esp(args):
@@ -90,7 +86,7 @@ def main():
     else:
         if args.dst_mac is None:
             sys.exit(f"inject.py {args.kind}: --dst-mac is required (the target gateway's black MAC)")
-        build = {"sit": build_sit, "esp": build_esp, "frag-needed": build_frag_needed}[args.kind]
+        build = {"sit": six_in_four, "esp": build_esp, "frag-needed": build_frag_needed}[args.kind]
         frame = Ether(src=args.src_mac, dst=args.dst_mac) / build(args)
     data = bytes(frame)
     sendp(frame, iface=args.iface, verbose=False)
