@@ -10,7 +10,7 @@
  */
 import type { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
-import { EspStatus, espDropReason, type EspPackets } from '../ipsec/esp.js';
+import { EspStatus, NO_ESP_PACKETS, espDropReason } from '../ipsec/esp.js';
 import { EspEncryptor } from '../ipsec/esp-outbound.js';
 import { EspDecryptor } from '../ipsec/esp-inbound.js';
 import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/packet-selectors.js';
@@ -20,12 +20,12 @@ import { readU16, readU32 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_HEADER_BYTES, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeader } from '../wire/ethernet.js';
-import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4 } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
-import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS } from '../tunnel/six-in-four.js';
+import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
 import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, MIN_TUNNEL_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
 import type { FrameSlots } from './frame-slots.js';
@@ -148,8 +148,11 @@ export class Pipeline {
   private readonly extractor = new PacketSelectorExtractor();
   private readonly sixInFour = new SixInFourEncapsulator();
   private readonly inner = new SixInFourInner();
+  /** 6in4 outer header fields toward each peer (gateway role; index as settings.peers). */
+  private readonly peerEndpoints: readonly SixInFourEndpoints[];
   private slots!: FrameSlots;
-  private packets!: EspPackets;
+  /** The batch in flight as the ESP engines see it; processBatch points it at the slots. */
+  private readonly packets: { bytes: Uint8Array; start: Int32Array; length: Int32Array; status: Uint8Array };
 
   constructor(parts: PipelineParts) {
     const n = parts.batchCapacity;
@@ -172,6 +175,9 @@ export class Pipeline {
     this.nextHop = new Float64Array(n);
     this.sealSa = new Array<SecurityAssociation | null>(n).fill(null);
     this.status = new Uint8Array(n);
+    this.packets = { bytes: NO_ESP_PACKETS.bytes, start: NO_ESP_PACKETS.start, length: NO_ESP_PACKETS.length, status: this.status };
+    const gw = parts.settings.gateway;
+    this.peerEndpoints = gw === null ? [] : parts.settings.peers.map((p) => ({ local: gw.tep, remote: p.tep, ttl: parts.settings.tunnelTtl }));
     const rows = parts.settings.peers.flatMap((p, peer) => p.prefixes.map((sel) => ({ sel, peer })));
     this.peerTable = new SelectorTable(rows.map((r) => r.sel));
     this.peerOfRow = Int32Array.from(rows.map((r) => r.peer));
@@ -184,7 +190,9 @@ export class Pipeline {
    */
   processBatch(from: Port, slots: FrameSlots, count: number, now: number): void {
     this.slots = slots;
-    this.packets = { bytes: slots.bytes, start: slots.start, length: slots.length, status: this.status };
+    this.packets.bytes = slots.bytes;
+    this.packets.start = slots.start;
+    this.packets.length = slots.length;
     this.txRed.count = 0;
     this.txBlack.count = 0;
     if (from === Port.Red) this.counters.redFrames += count;
@@ -276,9 +284,9 @@ export class Pipeline {
     if (row < 0) return this.drop(DropReason.NoRoute);
     const peer = this.peerOfRow[row];
     const gw = this.settings.gateway!;
-    const outer = this.sixInFour.encapsulate(bytes, l3, length, { local: gw.tep, remote: this.settings.peers[peer].tep, ttl: this.settings.tunnelTtl });
+    const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
     this.setL3(i, outer, length + SIX_IN_FOUR_OVERHEAD);
-    if (this.extractor.extract(bytes, outer, length + SIX_IN_FOUR_OVERHEAD, Direction.Outbound, this.sel) !== WireStatus.Ok) {
+    if (this.extractor.extractVerified(bytes, outer, length + SIX_IN_FOUR_OVERHEAD, Direction.Outbound, this.sel) !== WireStatus.Ok) {
       return this.drop(DropReason.Malformed);
     }
     const outerIndex = this.spd.lookup(this.sel);
@@ -305,7 +313,11 @@ export class Pipeline {
     const frame = this.slots.start[i];
     const l3 = this.eth.l3Offset;
     const avail = this.slots.length[i] - (l3 - frame);
-    if (this.extractor.extract(bytes, l3, avail, direction, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    // Red traffic arrives here first; black IPv4 was verified by blackIpv4 (RFC 1812 §5.2.2, once).
+    const status = direction === Direction.Outbound
+      ? this.extractor.extract(bytes, l3, avail, direction, this.sel)
+      : this.extractor.extractVerified(bytes, l3, avail, direction, this.sel);
+    if (status !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     const index = this.spd.lookup(this.sel);
     switch (this.spd.actionOf(index)) {
       case SpdAction.Bypass:
@@ -455,7 +467,7 @@ export class Pipeline {
     switch (h.protocol) {
       case IpProtocol.Ipv6: {
         // Clear 6in4 to us: only where policy bypasses it (RFC 4891 §5.1 requires ESP otherwise).
-        if (this.extractor.extract(bytes, l3, avail, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+        if (this.extractor.extractVerified(bytes, l3, avail, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
         const index = this.spd.lookup(this.sel);
         const action = this.spd.actionOf(index);
         if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
@@ -599,7 +611,8 @@ export class Pipeline {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const n = this.slots.length[i];
-    if (this.extractor.extract(bytes, s, n, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    // The ESP engine restored (transport) or verified (tunnel) the IPv4 header.
+    if (this.extractor.extractVerified(bytes, s, n, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     if (this.spd.verifyInbound(this.spd.indexOfId(sa.policyId), this.sel) !== InboundSelectorCheck.Ok) return this.drop(DropReason.SelectorMismatch);
     const peer = this.peerOfSa(sa);
     const version = bytes[s] >>> 4;
@@ -625,7 +638,7 @@ export class Pipeline {
   private deliverSixInFour(i: number, now: number): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
-    if (parseIpv4(bytes, s, this.slots.length[i], this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (reparseIpv4(bytes, s, this.slots.length[i], this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     const peer = this.peerByTep(this.v4.src);
     if (peer < 0) return this.drop(DropReason.SpoofedTunnelSource);
     const result = decapsulateSixInFour(bytes, s, this.v4, this.settings.peers[peer].tep, this.inner);
@@ -756,9 +769,10 @@ export class Pipeline {
     this.nextHop[i] = destination;
   }
 
+  /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked. */
   private ipLength(bytes: Uint8Array, l3: number, avail: number): number {
     const version = bytes[l3] >>> 4;
-    if (version === 4) return parseIpv4(bytes, l3, avail, this.v4) === WireStatus.Ok ? this.v4.totalLength : -1;
+    if (version === 4) return reparseIpv4(bytes, l3, avail, this.v4) === WireStatus.Ok ? this.v4.totalLength : -1;
     if (version === 6) return parseIpv6(bytes, l3, avail, this.v6) === WireStatus.Ok ? IPV6_HEADER_BYTES + this.v6.payloadLength : -1;
     return -1;
   }

@@ -53,7 +53,9 @@ export async function startLabAppliances(topology: LabTopology, configs?: LabApp
     const socket = path.join(dir, `${s.site}.sock`);
     const log = path.join(dir, `${s.site}.log`);
     const fd = openSync(log, 'w');
-    const child = spawn('ip', ['netns', 'exec', s.namespace, process.execPath, cli, 'run', '--config', s.config, '--status-socket', socket], {
+    // REDBLACK_LAB_NODE_OPTIONS: extra Node.js flags for the appliances (e.g. --cpu-prof to profile).
+    const nodeFlags = (process.env.REDBLACK_LAB_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn('ip', ['netns', 'exec', s.namespace, process.execPath, ...nodeFlags, cli, 'run', '--config', s.config, '--status-socket', socket], {
       detached: true,
       stdio: ['ignore', fd, fd],
     });

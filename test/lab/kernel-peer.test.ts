@@ -1,0 +1,206 @@
+/**
+ * Interoperability with a real Linux kernel IPsec stack: one redblack 6in4 gateway (RFC 4891
+ * §5.1 shape, test/fixtures/lab/kernel-gateway.yaml) in rb-a, and as its peer a QEMU VM running
+ * the Debian kernel (../shared/peers/kernel-vm.sh) with a sit tunnel under XFRM ESP transport,
+ * rfc4106(gcm(aes)), keyed manually from the same fixture:
+ *
+ *   red-a (2001:db8:a::10) -- [rb-a: redblack, TEP 192.0.2.1] -- wan br0 -- VM (192.0.2.2, sit1 2001:db8:b::1)
+ *
+ * The VM's TAP sits on wan's bridge where rb-b's port would be (rb-b and red-b stay idle). Needs
+ * root, qemu-system-x86 and linux-image-amd64 (scripts/setup); the appliance runs from dist/
+ * (`npm test` builds first). Namespace prefix rm-kv-.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { startWanCapture } from '../../src/lab/capture.js';
+import { inNamespace, runCommand, sleep } from '../../src/lab/command.js';
+import { labRunDir } from '../../src/lab/appliance.js';
+import { peersDir } from '../../src/lab/paths.js';
+import { pingFrom } from '../../src/lab/ping.js';
+import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, LAB_INTERFACES, type LabTopology } from '../../src/lab/topology.js';
+import { summarizeCapture, type FrameClass } from '../../src/lab/wire-summary.js';
+import { readStatus } from '../../src/daemon/status-server.js';
+import { packageRoot } from '../../src/platform/package-root.js';
+
+const PREFIX = 'rm-kv-';
+const VM = 'rm-kv';
+const ROOT = packageRoot();
+const CONFIG = path.join(ROOT, 'test', 'fixtures', 'lab', 'kernel-gateway.yaml');
+const KERNEL_VM = path.join(peersDir, 'kernel-vm.sh');
+const MANUAL_XFRM_SETUP = path.join(peersDir, 'examples', 'kernel-vm-manual-xfrm-setup.sh');
+const { a: SITE_A, b: SITE_B } = LAB_ADDRESSES;
+/** The VM's sit address, in site b's prefix (the peer's prefix in the fixture). */
+const VM_SIT6 = '2001:db8:b::1';
+const PINGS = 3;
+
+/** Why the test cannot run here, or null. */
+function missingPrerequisite(): string | null {
+  if (!existsSync(KERNEL_VM)) return `${KERNEL_VM} is missing (the shared peers directory)`;
+  const onPath = (process.env.PATH ?? '').split(':').some((dir) => existsSync(path.join(dir, 'qemu-system-x86_64')));
+  if (!onPath) return 'qemu-system-x86_64 is not installed: run scripts/setup (apt package qemu-system-x86)';
+  if (!existsSync('/boot') || !readdirSync('/boot').some((f) => f.startsWith('vmlinuz-'))) {
+    return 'no /boot/vmlinuz-*: run scripts/setup (apt package linux-image-amd64)';
+  }
+  return null;
+}
+const MISSING = missingPrerequisite();
+
+interface ManualKeyText {
+  direction: 'inbound' | 'outbound';
+  spi: number;
+  key: string;
+}
+
+/** The fixture's manual SAs, as the VM must mirror them (its outbound is redblack's inbound). */
+function vmKeys(): { spiOut: string; keyOut: string; spiIn: string; keyIn: string } {
+  const keys = (parseYaml(readFileSync(CONFIG, 'utf8')) as { manualKeys: ManualKeyText[] }).manualKeys;
+  const of = (direction: ManualKeyText['direction']) => keys.find((k) => k.direction === direction)!;
+  const hex = (spi: number) => `0x${spi.toString(16)}`;
+  return { spiOut: hex(of('inbound').spi), keyOut: of('inbound').key, spiIn: hex(of('outbound').spi), keyIn: of('outbound').key };
+}
+
+async function kernelVm(args: string[], timeoutMs = 30_000): Promise<string> {
+  const { stdout, stderr, code } = await runCommand([KERNEL_VM, ...args], { timeoutMs, allowFailure: true });
+  if (code !== 0) throw new Error(`kernel-vm.sh ${args[0]} ${VM} failed (exit ${code}): ${stderr}${stdout}`);
+  return stdout;
+}
+
+/** Packets of each ESP state in `ip -s xfrm state`, by SPI ("lifetime current: B(bytes), P(packets)"). */
+function xfrmPackets(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const state of text.split(/^src /m).slice(1)) {
+    const spi = /proto esp spi 0x([0-9a-f]+)/.exec(state);
+    const packets = /lifetime current:\s*\n\s*\d+\(bytes\), (\d+)\(packets\)/.exec(state);
+    if (spi !== null && packets !== null) out.set(Number.parseInt(spi[1], 16), Number(packets[1]));
+  }
+  return out;
+}
+
+interface SaStatus {
+  spi: string;
+  direction: 'inbound' | 'outbound';
+  counters: { packets: number };
+}
+
+/** One redblack appliance in `namespace`, run from dist/ like src/lab/appliance.ts runs the lab's two. */
+class SingleAppliance {
+  private constructor(readonly pid: number, private readonly socket: string, readonly log: string) {}
+
+  static async start(namespace: string, config: string): Promise<SingleAppliance> {
+    const cli = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+    const dir = labRunDir(PREFIX);
+    mkdirSync(dir, { recursive: true });
+    const socket = path.join(dir, 'gateway.sock');
+    const log = path.join(dir, 'gateway.log');
+    const fd = openSync(log, 'w');
+    const [command, ...args] = inNamespace(namespace, [process.execPath, cli, 'run', '--config', config, '--status-socket', socket]);
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start the appliance in ${namespace}`);
+    const appliance = new SingleAppliance(child.pid, socket, log);
+    for (const deadline = Date.now() + 10_000; ;) {
+      try {
+        await readStatus(socket, 500);
+        return appliance;
+      } catch {
+        if (!appliance.alive() || Date.now() > deadline) {
+          await appliance.stop();
+          throw new Error(`the appliance in ${namespace} did not come up: see ${log}`);
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  async sas(): Promise<SaStatus[]> {
+    return ((await readStatus(this.socket)) as { sas: SaStatus[] }).sas;
+  }
+
+  alive(): boolean {
+    try {
+      process.kill(this.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.alive()) process.kill(this.pid, 'SIGTERM');
+    for (let waited = 0; this.alive() && waited < 5000; waited += 50) await sleep(50);
+    if (this.alive()) process.kill(this.pid, 'SIGKILL');
+  }
+}
+
+describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MISSING === null ? '' : ` -- SKIPPED: ${MISSING}`}`, () => {
+  let topology: LabTopology;
+  let appliance: SingleAppliance | undefined;
+  let vmStarted = false;
+  const keys = vmKeys();
+
+  beforeAll(async () => {
+    expect(existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is missing: run "npm run build" first').toBe(true);
+    await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
+    topology = await buildLabTopology({ prefix: PREFIX });
+    appliance = await SingleAppliance.start(topology.namespaces.rbA, CONFIG);
+    vmStarted = true;
+    await kernelVm([
+      'start', VM, '--netns', topology.namespaces.wan, '--bridge', LAB_INTERFACES.bridge,
+      '--addr', `${SITE_B.tep4}/${topology.addresses.blackPrefixLength}`, '--setup', MANUAL_XFRM_SETUP,
+      '--env', `SIT_LOCAL=${SITE_B.tep4}`, '--env', `SIT_REMOTE=${SITE_A.tep4}`, '--env', `SIT_ADDR6=${VM_SIT6}/64`,
+      '--env', `XFRM_SPI_OUT=${keys.spiOut}`, '--env', `XFRM_KEY_OUT=${keys.keyOut}`,
+      '--env', `XFRM_SPI_IN=${keys.spiIn}`, '--env', `XFRM_KEY_IN=${keys.keyIn}`, '--timeout', '60',
+    ], 70_000);
+    // Site a is behind the tunnel for the VM (the setup script only puts sit1's own /64 on it).
+    await kernelVm(['exec', VM, '--', `ip -6 route add ${SITE_A.lan6}/${SITE_A.lan6Length} dev sit1`]);
+    // First packets are slow while TCG translates the VM's code, and ARP runs both ways: warm up.
+    await pingFrom(topology.namespaces.redA, VM_SIT6, { count: 1, deadlineSeconds: 20 });
+  }, 110_000);
+
+  afterAll(async () => {
+    if (vmStarted) await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
+    await appliance?.stop();
+    await destroyLabTopology(PREFIX);
+  }, 40_000);
+
+  it('carries ping6 both ways between the red host and the VM\'s sit address, only as ESP (and ARP) on the wire', async () => {
+    const redA = topology.namespaces.redA;
+    const vmBefore = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
+    const ourBefore = await appliance!.sas();
+    const capture = await startWanCapture(topology, { maxSeconds: 60, maxPackets: 1000 });
+    let pcap: Uint8Array;
+    let vmPing: string;
+    try {
+      const fromRed = await pingFrom(redA, VM_SIT6, { count: PINGS, deadlineSeconds: 15 });
+      expect(fromRed).toMatchObject({ ok: true, received: PINGS });
+      vmPing = await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.2 -W 2 -w 15 ${SITE_A.host6}`]);
+    } finally {
+      pcap = await capture.stop();
+    }
+    expect(vmPing).toMatch(new RegExp(`${PINGS} packets transmitted, ${PINGS} received`));
+
+    // The kernel's SAs counted the traffic, and agree packet for packet with redblack's.
+    const vmAfter = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
+    const ourAfter = await appliance!.sas();
+    const delta = (sas: SaStatus[], before: SaStatus[], direction: SaStatus['direction']) =>
+      sas.find((s) => s.direction === direction)!.counters.packets - before.find((s) => s.direction === direction)!.counters.packets;
+    const vmDelta = (spi: string) => (vmAfter.get(Number(spi)) ?? 0) - (vmBefore.get(Number(spi)) ?? 0);
+    const sent = delta(ourAfter, ourBefore, 'outbound');
+    const received = delta(ourAfter, ourBefore, 'inbound');
+    // Each ping puts a request one way and a reply the other.
+    expect(sent).toBe(2 * PINGS);
+    expect(received).toBe(2 * PINGS);
+    expect(vmDelta(keys.spiIn)).toBe(sent);
+    expect(vmDelta(keys.spiOut)).toBe(received);
+
+    const wire = summarizeCapture(pcap);
+    const seen = (Object.keys(wire.counts) as FrameClass[]).filter((c) => wire.counts[c] > 0);
+    expect(wire.violations).toBe(0);
+    expect(seen.filter((c) => c !== 'arp')).toEqual(['esp']);
+    expect(wire.counts.esp).toBe(sent + received);
+  });
+});
