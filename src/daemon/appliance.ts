@@ -156,6 +156,7 @@ export class Appliance {
   private tick(): void {
     const now = performance.now();
     this.sad.tick(now);
+    this.pipeline.agePathMtu(now);
     this.link?.poll(now);
     this.flushLink();
     if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {

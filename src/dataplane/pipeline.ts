@@ -36,6 +36,9 @@ import { LinkPort } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
 export const Port = Object.freeze({ Red: 0, Black: 1 });
+
+/** RFC 1191 §6.3 suggests about 10 minutes before a lowered path MTU is tried again. */
+export const PATH_MTU_AGE_MS = 10 * 60 * 1000;
 export type Port = (typeof Port)[keyof typeof Port];
 
 /** What happens to a slot after classification. */
@@ -115,6 +118,8 @@ export class Pipeline {
   readonly txBlack: TransmitList;
   /** Current path MTU toward each peer (index as settings.peers), lowered by ICMP (RFC 1191). */
   readonly peerPathMtu: Float64Array;
+  /** When each peer's path MTU was last lowered (ms), for aging it back up (RFC 1191 §6.3). */
+  private readonly peerPathMtuLoweredAt: Float64Array;
 
   private readonly settings: DataplaneSettings;
   private readonly spd: SecurityPolicyDatabase;
@@ -182,6 +187,7 @@ export class Pipeline {
     this.peerTable = new SelectorTable(rows.map((r) => r.sel));
     this.peerOfRow = Int32Array.from(rows.map((r) => r.peer));
     this.peerPathMtu = new Float64Array(parts.settings.peers.length).fill(parts.settings.blackMtu);
+    this.peerPathMtuLoweredAt = new Float64Array(parts.settings.peers.length);
   }
 
   /**
@@ -478,7 +484,7 @@ export class Pipeline {
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
       case IpProtocol.Icmpv4:
-        if (this.pathMtuReport(l3, h)) return this.consumeSilently();
+        if (this.pathMtuReport(l3, h, now)) return this.consumeSilently();
         return this.drop(DropReason.Unsupported);
       default:
         return this.drop(DropReason.Unsupported);
@@ -486,7 +492,19 @@ export class Pipeline {
   }
 
   /** ICMPv4 Fragmentation Needed quoting a packet we sent to a peer: lower that peer's path MTU (RFC 1191 §6.2). */
-  private pathMtuReport(l3: number, h: Ipv4Header): boolean {
+  /**
+   * RFC 1191 §6.3: a lowered path MTU is an estimate that may be stale; try the link MTU again
+   * once PATH_MTU_AGE_MS have passed since the last reduction (a new report lowers it again).
+   */
+  agePathMtu(now: number): void {
+    for (let p = 0; p < this.peerPathMtu.length; p++) {
+      if (this.peerPathMtu[p] < this.settings.blackMtu && now - this.peerPathMtuLoweredAt[p] >= PATH_MTU_AGE_MS) {
+        this.peerPathMtu[p] = this.settings.blackMtu;
+      }
+    }
+  }
+
+  private pathMtuReport(l3: number, h: Ipv4Header, now: number): boolean {
     const bytes = this.slots.bytes;
     const icmp = h.payloadOffset;
     if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
@@ -506,6 +524,7 @@ export class Pipeline {
       const lowered = Math.max(mtu, MIN_TUNNEL_PATH_MTU);
       if (mtu >= MIN_IPV4_PATH_MTU && lowered < this.peerPathMtu[p]) {
         this.peerPathMtu[p] = lowered;
+        this.peerPathMtuLoweredAt[p] = now;
         this.counters.pmtuUpdates++;
       }
       return true;

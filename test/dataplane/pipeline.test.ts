@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
-import { Port } from '../../src/dataplane/pipeline.js';
+import { PATH_MTU_AGE_MS, Port } from '../../src/dataplane/pipeline.js';
+import { MIN_TUNNEL_PATH_MTU } from '../../src/tunnel/tunnel-mtu.js';
+import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
+import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
+import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { readU16, readU32 } from '../../src/wire/bytes.js';
 import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
@@ -111,5 +115,54 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     expect(readU32(err, 14 + 44)).toBe(1446);
     expect(a.pipeline.txBlack.count).toBe(1);
     expect(slots.length[a.pipeline.txBlack.slots[0]]).toBe(14 + 1500);
+  });
+});
+
+describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
+  /** An ICMPv4 Fragmentation Needed from a router on black to TEP A, quoting `invoking`. */
+  function fragNeeded(invoking: Uint8Array, mtu: number): Uint8Array {
+    const buf = new Uint8Array(256);
+    const icmpLength = writeIcmpv4FragmentationNeeded(buf, 14 + 20, mtu, invoking, 14, invoking.length - 14);
+    writeEthernetHeader(buf, 0, MAC.blackA, 0x02000000fe01, NO_VLAN, 0x0800);
+    const h = new Ipv4Header();
+    h.totalLength = 20 + icmpLength;
+    h.ttl = 64;
+    h.protocol = 1;
+    h.src = 0xc00002fe; // 192.0.2.254, a router on the path
+    h.dst = TEP_A;
+    writeIpv4Header(buf, 14, h);
+    return buf.slice(0, 14 + 20 + icmpLength);
+  }
+
+  function sealedFromA(a: ReturnType<typeof gatewayPair>['a']): Uint8Array {
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, ping6Frame(100));
+    a.pipeline.processBatch(Port.Red, slots, 1, 0);
+    return frameOf(slots, a.pipeline.txBlack.slots[0]);
+  }
+
+  it('lowers the path MTU only for reports that quote our own ESP, never below room for 1280-byte IPv6, and ages back', () => {
+    const { a } = gatewayPair();
+    const ours = sealedFromA(a);
+    const forged = ours.slice();
+    forged[14 + 20 + 3] ^= 0x55; // another SPI
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, fragNeeded(forged, 1400));
+    a.pipeline.processBatch(Port.Black, slots, 1, 1000);
+    expect(a.pipeline.peerPathMtu[0]).toBe(1500);
+
+    loadSlot(slots, 0, fragNeeded(ours, 1400));
+    a.pipeline.processBatch(Port.Black, slots, 1, 1000);
+    expect(a.pipeline.peerPathMtu[0]).toBe(1400);
+    expect(a.pipeline.counters.pmtuUpdates).toBe(1);
+
+    loadSlot(slots, 0, fragNeeded(ours, 576));
+    a.pipeline.processBatch(Port.Black, slots, 1, 2000);
+    expect(a.pipeline.peerPathMtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
+
+    a.pipeline.agePathMtu(2000 + PATH_MTU_AGE_MS - 1);
+    expect(a.pipeline.peerPathMtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
+    a.pipeline.agePathMtu(2000 + PATH_MTU_AGE_MS);
+    expect(a.pipeline.peerPathMtu[0]).toBe(1500);
   });
 });
