@@ -29,6 +29,7 @@ import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulat
 import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, MIN_TUNNEL_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
 import type { FrameSlots } from './frame-slots.js';
+import { MacLearningTable } from './mac-learning.js';
 import type { DataplaneSettings } from './settings.js';
 import type { LinkServices } from '../link/link-services.js';
 import type { IcmpErrorSender } from '../link/icmp-errors.js';
@@ -72,6 +73,8 @@ export class PipelineCounters {
   blackFrames = 0;
   /** Unicast frames for other stations on red that a promiscuous port sees (not drops). */
   notForUs = 0;
+  /** Frames between two stations on the same side, which the bridge does not copy across (802.1D). */
+  filtered = 0;
   bridgedToRed = 0;
   bridgedToBlack = 0;
   sealed = 0;
@@ -120,6 +123,8 @@ export class Pipeline {
   readonly peerPathMtu: Float64Array;
   /** When each peer's path MTU was last lowered (ms), for aging it back up (RFC 1191 §6.3). */
   private readonly peerPathMtuLoweredAt: Float64Array;
+  /** Bridge learning: which side each station is on. */
+  private readonly stations = new MacLearningTable();
 
   private readonly settings: DataplaneSettings;
   private readonly spd: SecurityPolicyDatabase;
@@ -220,7 +225,7 @@ export class Pipeline {
     const s = this.slots.start[i];
     const n = this.slots.length[i];
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    this.saveL2(i);
+    this.saveL2(i, Port.Red, now);
     const gw = this.settings.gateway;
     switch (this.eth.etherType) {
       case EtherType.Arp:
@@ -421,7 +426,7 @@ export class Pipeline {
     const s = this.slots.start[i];
     const n = this.slots.length[i];
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    this.saveL2(i);
+    this.saveL2(i, Port.Black, now);
     const gw = this.settings.gateway;
     switch (this.eth.etherType) {
       case EtherType.Arp: {
@@ -694,10 +699,12 @@ export class Pipeline {
     for (let i = 0; i < count; i++) {
       switch (this.verdict[i]) {
         case Verdict.BridgeToRed:
-          this.txRed.slots[this.txRed.count++] = i;
+          if (this.stations.sideOf(this.l2Dst[i], now) === Port.Black) this.counters.filtered++;
+          else this.txRed.slots[this.txRed.count++] = i;
           break;
         case Verdict.BridgeToBlack:
-          this.txBlack.slots[this.txBlack.count++] = i;
+          if (this.stations.sideOf(this.l2Dst[i], now) === Port.Red) this.counters.filtered++;
+          else this.txBlack.slots[this.txBlack.count++] = i;
           break;
         case Verdict.ForwardToRed:
           if (this.writeL2(i, true, now)) {
@@ -763,11 +770,12 @@ export class Pipeline {
     return reason < 0 ? DropReason.Malformed : reason;
   }
 
-  private saveL2(i: number): void {
+  private saveL2(i: number, side: Port, now: number): void {
     const bytes = this.slots.bytes;
     const e = this.eth;
     this.l2Dst[i] = readU16(bytes, e.dstOffset) * 0x1_0000_0000 + readU32(bytes, e.dstOffset + 2);
     this.l2Src[i] = readU16(bytes, e.srcOffset) * 0x1_0000_0000 + readU32(bytes, e.srcOffset + 2);
+    if ((bytes[e.srcOffset] & 1) === 0) this.stations.learn(this.l2Src[i], side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : -2;
     this.l2Mode[i] = L2Mode.Preserve;

@@ -166,3 +166,44 @@ describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
     expect(a.pipeline.peerPathMtu[0]).toBe(1500);
   });
 });
+
+describe('bridging IPv4 the SPD bypasses (IEEE 802.1D learning)', () => {
+  function ipv4Frame(srcMac: number, dstMac: number, src: number, dst: number): Uint8Array {
+    const buf = new Uint8Array(14 + 28);
+    writeEthernetHeader(buf, 0, dstMac, srcMac, NO_VLAN, 0x0800);
+    const h = new Ipv4Header();
+    h.totalLength = 28;
+    h.ttl = 64;
+    h.protocol = 1;
+    h.src = src;
+    h.dst = dst;
+    writeIpv4Header(buf, 14, h);
+    buf[34] = 8; // ICMP echo request (checksum irrelevant to the bridge)
+    return buf;
+  }
+  const HOST1 = 0x020000000101;
+  const HOST2 = 0x020000000102;
+  const FAR = 0x020000000201;
+  const ip = (last: number) => (198 << 24 | 51 << 16 | 100 << 8 | last) >>> 0;
+
+  it('copies frames across untouched, but not between two stations on the same side', () => {
+    const { a } = gatewayPair();
+    const red = new FrameSlots({ count: 8 });
+    const black = new FrameSlots({ count: 8 });
+    // FAR is seen on black, HOST2 on red.
+    loadSlot(black, 0, ipv4Frame(FAR, HOST1, ip(20), ip(10)));
+    a.pipeline.processBatch(Port.Black, black, 1, 0);
+    expect(a.pipeline.txRed.count).toBe(1);
+    expect(frameOf(black, a.pipeline.txRed.slots[0])).toEqual(ipv4Frame(FAR, HOST1, ip(20), ip(10)));
+    loadSlot(red, 0, ipv4Frame(HOST2, HOST1, ip(11), ip(10)));
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    // HOST1 -> FAR crosses; HOST1 -> HOST2 (both on red) stays on red.
+    loadSlot(red, 0, ipv4Frame(HOST1, FAR, ip(10), ip(20)));
+    loadSlot(red, 1, ipv4Frame(HOST1, HOST2, ip(10), ip(11)));
+    a.pipeline.processBatch(Port.Red, red, 2, 0);
+    expect(a.pipeline.txBlack.count).toBe(1);
+    expect(frameOf(red, a.pipeline.txBlack.slots[0])).toEqual(ipv4Frame(HOST1, FAR, ip(10), ip(20)));
+    expect(a.pipeline.counters.filtered).toBe(1);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+  });
+});

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startWanCapture } from '../../src/lab/capture.js';
@@ -139,7 +139,7 @@ class SingleAppliance {
 describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MISSING === null ? '' : ` -- SKIPPED: ${MISSING}`}`, () => {
   let topology: LabTopology;
   let appliance: SingleAppliance | undefined;
-  let vmStarted = false;
+  let vmMayRun = false;
   const keys = vmKeys();
 
   beforeAll(async () => {
@@ -147,7 +147,7 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
     await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
     topology = await buildLabTopology({ prefix: PREFIX });
     appliance = await SingleAppliance.start(topology.namespaces.rbA, CONFIG);
-    vmStarted = true;
+    vmMayRun = true;
     await kernelVm([
       'start', VM, '--netns', topology.namespaces.wan, '--bridge', LAB_INTERFACES.bridge,
       '--addr', `${SITE_B.tep4}/${topology.addresses.blackPrefixLength}`, '--setup', MANUAL_XFRM_SETUP,
@@ -162,45 +162,68 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
   }, 110_000);
 
   afterAll(async () => {
-    if (vmStarted) await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
+    if (vmMayRun) await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
     await appliance?.stop();
     await destroyLabTopology(PREFIX);
   }, 40_000);
 
-  it('carries ping6 both ways between the red host and the VM\'s sit address, only as ESP (and ARP) on the wire', async () => {
-    const redA = topology.namespaces.redA;
+  /**
+   * Pings both ways (red host -> VM sit address, VM -> red host) and returns how many ESP packets
+   * each side's SAs counted meanwhile: redblack's outbound/inbound and the VM's states by SPI.
+   */
+  async function pingBothWays(): Promise<{ sent: number; received: number; vmIn: number; vmOut: number }> {
     const vmBefore = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
     const ourBefore = await appliance!.sas();
+    const fromRed = await pingFrom(topology.namespaces.redA, VM_SIT6, { count: PINGS, deadlineSeconds: 15 });
+    expect(fromRed).toMatchObject({ ok: true, received: PINGS });
+    const fromVm = await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.2 -W 2 -w 15 ${SITE_A.host6}`]);
+    expect(fromVm).toMatch(new RegExp(`${PINGS} packets transmitted, ${PINGS} received`));
+    const vmAfter = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
+    const ourAfter = await appliance!.sas();
+    const ours = (direction: SaStatus['direction']) =>
+      ourAfter.find((s) => s.direction === direction)!.counters.packets - (ourBefore.find((s) => s.direction === direction)?.counters.packets ?? 0);
+    const vm = (spi: string) => (vmAfter.get(Number(spi)) ?? 0) - (vmBefore.get(Number(spi)) ?? 0);
+    return { sent: ours('outbound'), received: ours('inbound'), vmIn: vm(keys.spiIn), vmOut: vm(keys.spiOut) };
+  }
+
+  it('carries ping6 both ways between the red host and the VM\'s sit address, only as ESP (and ARP) on the wire', async () => {
     const capture = await startWanCapture(topology, { maxSeconds: 60, maxPackets: 1000 });
+    let counts: Awaited<ReturnType<typeof pingBothWays>>;
     let pcap: Uint8Array;
-    let vmPing: string;
     try {
-      const fromRed = await pingFrom(redA, VM_SIT6, { count: PINGS, deadlineSeconds: 15 });
-      expect(fromRed).toMatchObject({ ok: true, received: PINGS });
-      vmPing = await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.2 -W 2 -w 15 ${SITE_A.host6}`]);
+      counts = await pingBothWays();
     } finally {
       pcap = await capture.stop();
     }
-    expect(vmPing).toMatch(new RegExp(`${PINGS} packets transmitted, ${PINGS} received`));
-
-    // The kernel's SAs counted the traffic, and agree packet for packet with redblack's.
-    const vmAfter = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
-    const ourAfter = await appliance!.sas();
-    const delta = (sas: SaStatus[], before: SaStatus[], direction: SaStatus['direction']) =>
-      sas.find((s) => s.direction === direction)!.counters.packets - before.find((s) => s.direction === direction)!.counters.packets;
-    const vmDelta = (spi: string) => (vmAfter.get(Number(spi)) ?? 0) - (vmBefore.get(Number(spi)) ?? 0);
-    const sent = delta(ourAfter, ourBefore, 'outbound');
-    const received = delta(ourAfter, ourBefore, 'inbound');
-    // Each ping puts a request one way and a reply the other.
-    expect(sent).toBe(2 * PINGS);
-    expect(received).toBe(2 * PINGS);
-    expect(vmDelta(keys.spiIn)).toBe(sent);
-    expect(vmDelta(keys.spiOut)).toBe(received);
-
+    // Each ping puts a request one way and a reply the other; the kernel's SAs counted exactly
+    // what redblack's did, so every packet was decrypted and accepted on both sides.
+    expect(counts).toEqual({ sent: 2 * PINGS, received: 2 * PINGS, vmIn: 2 * PINGS, vmOut: 2 * PINGS });
     const wire = summarizeCapture(pcap);
     const seen = (Object.keys(wire.counts) as FrameClass[]).filter((c) => wire.counts[c] > 0);
     expect(wire.violations).toBe(0);
     expect(seen.filter((c) => c !== 'arp')).toEqual(['esp']);
-    expect(wire.counts.esp).toBe(sent + received);
+    expect(wire.counts.esp).toBe(counts.sent + counts.received);
+  });
+
+  it('interoperates with Extended Sequence Numbers too (RFC 4303 §2.2.1; RFC 4106 §5: 12-byte AAD)', async () => {
+    // The same SAs with ESN on both sides: the VM's states re-added with "flag esn", redblack
+    // restarted with the fixture's esn: false turned into its default, true.
+    const state = (src: string, dst: string, spi: string, key: string) =>
+      `ip xfrm state add src ${src} dst ${dst} proto esp spi ${spi} mode transport reqid 41 replay-window 128 flag esn aead 'rfc4106(gcm(aes))' ${key} 128`;
+    await kernelVm(['exec', VM, '--', [
+      'ip xfrm state deleteall',
+      state(SITE_B.tep4, SITE_A.tep4, keys.spiOut, keys.keyOut),
+      state(SITE_A.tep4, SITE_B.tep4, keys.spiIn, keys.keyIn),
+    ].join(' && ')]);
+    expect((await kernelVm(['exec', VM, '--', 'ip xfrm state'])).match(/flag esn/g)).toHaveLength(2);
+    const text = readFileSync(CONFIG, 'utf8');
+    const esnText = text.replace(/^(\s*)esn: false\b.*$/m, '$1esn: true');
+    expect(esnText).not.toBe(text);
+    const esnConfig = path.join(labRunDir(PREFIX), 'kernel-gateway-esn.yaml');
+    writeFileSync(esnConfig, esnText);
+    await appliance!.stop();
+    appliance = await SingleAppliance.start(topology.namespaces.rbA, esnConfig);
+
+    expect(await pingBothWays()).toEqual({ sent: 2 * PINGS, received: 2 * PINGS, vmIn: 2 * PINGS, vmOut: 2 * PINGS });
   });
 });
