@@ -9,7 +9,8 @@ const USAGE = `usage: redblack <command> [options]
 commands:
   info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
   config check FILE                             validate a configuration file
-  run --config FILE [--status-socket PATH]      run the appliance
+  run --config FILE [--status-socket PATH] [--busy-poll]
+                                                run the appliance (--busy-poll: poll the NICs, burning a core)
   status [--socket PATH | --name NAME]          SAs, counters and drops of a running appliance`;
 
 async function main(argv: string[]): Promise<number> {

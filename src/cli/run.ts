@@ -1,4 +1,4 @@
-/** `redblack run --config FILE [--status-socket PATH]`: the appliance daemon. */
+/** `redblack run --config FILE [--status-socket PATH] [--busy-poll]`: the appliance daemon. */
 import { join } from 'node:path';
 import { ConfigError, formatConfigIssue } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -19,7 +19,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   }
   const { config, warnings } = loaded;
   for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning: '));
-  const appliance = Appliance.start(config);
+  const appliance = Appliance.start(config, { busyPoll: args.includes('--busy-poll') });
   const socketPath = optionValue(args, '--status-socket') ?? join(DEFAULT_STATUS_DIR, `${config.name}.sock`);
   const status = await StatusServer.listen(socketPath, () => appliance.status());
   const stop = async (signal: string) => {

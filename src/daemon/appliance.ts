@@ -30,6 +30,8 @@ export interface ApplianceOptions {
   batch?: number;
   /** Where log lines go. Default: stderr with a timestamp. */
   log?: (line: string) => void;
+  /** Poll the NICs on every event-loop turn instead of waiting for readiness (burns a core). */
+  busyPoll?: boolean;
 }
 
 /** Batches drained per readable event before yielding to the event loop (timers, status). */
@@ -108,10 +110,11 @@ export class Appliance {
   /** Opens both NICs and starts forwarding. Errors name what to fix (missing NIC, missing root). */
   static start(config: ApplianceConfig, options: ApplianceOptions = {}): Appliance {
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${config.name}: ${line}\n`));
-    const red = FramePort.open(config.interfaces.red.name);
+    const busyPoll = options.busyPoll ?? false;
+    const red = FramePort.open(config.interfaces.red.name, { busyPoll });
     let black: FramePort;
     try {
-      black = FramePort.open(config.interfaces.black.name);
+      black = FramePort.open(config.interfaces.black.name, { busyPoll });
     } catch (e) {
       red.close();
       throw e;
