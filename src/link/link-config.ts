@@ -3,6 +3,8 @@
  * the IPv6 router of the red LAN and an IPv4 tunnel endpoint (TEP) on black. `LinkConfig` is the
  * plain object the configuration loader produces (addresses as text); `compileLinkSettings`
  * validates all of it at once and returns the binary `LinkSettings` the data plane uses.
+ * `compileTransparentIcmpSettings` gives the transparent role, which has no link services and
+ * no address, the settings of its ICMP errors.
  */
 import { parseIpv4, parseIpv6 } from '../policy/address-text.js';
 import { IPV6_ADDRESS_BYTES, IPV6_MIN_MTU } from '../wire/ipv6.js';

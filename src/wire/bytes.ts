@@ -31,8 +31,10 @@ export function readU48(bytes: Uint8Array, off: number): number {
 }
 
 export function writeU48(bytes: Uint8Array, off: number, value: number): void {
-  writeU16(bytes, off, Math.floor(value / 0x1_0000_0000));
-  writeU32(bytes, off + 2, value % 0x1_0000_0000);
+  // Subtracting the high part is exact and, unlike `%` on a double, needs no fmod call.
+  const high = Math.floor(value / 0x1_0000_0000);
+  writeU16(bytes, off, high);
+  writeU32(bytes, off + 2, value - high * 0x1_0000_0000);
 }
 
 /** Copies len bytes without allocating; correct when both ranges overlap inside one buffer. */

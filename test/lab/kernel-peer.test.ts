@@ -62,10 +62,21 @@ function vmKeys(): { spiOut: string; keyOut: string; spiIn: string; keyIn: strin
   return { spiOut: hex(of('inbound').spi), keyOut: of('inbound').key, spiIn: hex(of('outbound').spi), keyIn: of('outbound').key };
 }
 
+/** Key material (0x + 40 or more hex digits) blanked out of a message: keys never reach test output. */
+function withoutKeys(text: string): string {
+  return text.replace(/0x[0-9a-f]{40,}/gi, '0x<key>');
+}
+
+/** Runs kernel-vm.sh (start, exec, stop); its output for exec, a keyless error otherwise. */
 async function kernelVm(args: string[], timeoutMs = 30_000): Promise<string> {
-  const { stdout, stderr, code } = await runCommand([KERNEL_VM, ...args], { timeoutMs, allowFailure: true });
-  if (code !== 0) throw new Error(`kernel-vm.sh ${args[0]} ${VM} failed (exit ${code}): ${stderr}${stdout}`);
-  return stdout;
+  let result;
+  try {
+    result = await runCommand([KERNEL_VM, ...args], { timeoutMs, allowFailure: true });
+  } catch (error) {
+    throw new Error(withoutKeys((error as Error).message));
+  }
+  if (result.code !== 0) throw new Error(withoutKeys(`kernel-vm.sh ${args[0]} ${VM} failed (exit ${result.code}): ${result.stderr}${result.stdout}`));
+  return result.stdout;
 }
 
 /** Packets of each ESP state in `ip -s xfrm state`, by SPI ("lifetime current: B(bytes), P(packets)"). */
