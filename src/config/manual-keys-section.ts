@@ -7,7 +7,6 @@
  */
 
 import { AEAD_ALGORITHMS, AEAD_KEY_BYTES, AEAD_SALT_BYTES, type AeadAlgorithm } from '../crypto/aead.js';
-import { REPLAY_WINDOW_MAX, REPLAY_WINDOW_MIN } from '../ipsec/replay-window.js';
 import {
   type SaDirection,
   type SecurityAssociationConfig,

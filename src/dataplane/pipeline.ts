@@ -158,6 +158,11 @@ export class Pipeline {
   private readonly extractor = new PacketSelectorExtractor();
   private readonly sixInFour = new SixInFourEncapsulator();
   private readonly inner = new SixInFourInner();
+  /**
+   * Peer TEPs (index as settings.peers) as int32 bit patterns, like SecurityAssociation.destinationV4:
+   * V8 keeps them unboxed, so per-packet peer lookups allocate nothing.
+   */
+  private readonly peerTepBits: Int32Array;
   /** 6in4 outer header fields toward each peer (gateway role; index as settings.peers). */
   private readonly peerEndpoints: readonly SixInFourEndpoints[];
   private slots!: FrameSlots;
@@ -186,6 +191,7 @@ export class Pipeline {
     this.sealSa = new Array<SecurityAssociation | null>(n).fill(null);
     this.status = new Uint8Array(n);
     this.packets = { bytes: NO_ESP_PACKETS.bytes, start: NO_ESP_PACKETS.start, length: NO_ESP_PACKETS.length, status: this.status };
+    this.peerTepBits = Int32Array.from(parts.settings.peers, (p) => p.tep | 0);
     const gw = parts.settings.gateway;
     this.peerEndpoints = gw === null ? [] : parts.settings.peers.map((p) => ({ local: gw.tep, remote: p.tep, ttl: parts.settings.tunnelTtl }));
     const rows = parts.settings.peers.flatMap((p, peer) => p.prefixes.map((sel) => ({ sel, peer })));
@@ -307,7 +313,7 @@ export class Pipeline {
       case SpdAction.Bypass: {
         // Clear 6in4, as the operator's policy allows.
         if (length + SIX_IN_FOUR_OVERHEAD > this.peerPathMtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.peerPathMtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
-        this.routeToBlack(i, this.settings.peers[peer].tep);
+        this.routeToBlack(i, this.peerTepBits[peer]);
         return Verdict.ForwardToBlack;
       }
       default:
@@ -375,7 +381,7 @@ export class Pipeline {
     }
     this.sealSa[i] = sa;
     if (this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6))) {
-      this.routeToBlack(i, readU32(sa.destination, 0));
+      this.routeToBlack(i, sa.destinationV4);
     } else {
       this.l2Mode[i] = L2Mode.Preserve;
     }
@@ -663,9 +669,9 @@ export class Pipeline {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     if (reparseIpv4(bytes, s, this.slots.length[i], this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    const peer = this.peerByTep(this.v4.src);
+    const peer = this.peerByTep(this.v4.src | 0);
     if (peer < 0) return this.drop(DropReason.SpoofedTunnelSource);
-    const result = decapsulateSixInFour(bytes, s, this.v4, this.settings.peers[peer].tep, this.inner);
+    const result = decapsulateSixInFour(bytes, s, this.v4, this.peerTepBits[peer], this.inner);
     if (result !== TUNNEL_PASS) return this.drop(result);
     const { start, length } = this.inner;
     if (this.extractor.extract(bytes, start, length, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
@@ -791,9 +797,10 @@ export class Pipeline {
     this.slots.length[i] = length;
   }
 
+  /** `destination`: the IPv4 address to resolve, as an int32 bit pattern (unboxed, so the call allocates nothing). */
   private routeToBlack(i: number, destination: number): void {
     this.l2Mode[i] = L2Mode.Route;
-    this.nextHop[i] = destination;
+    this.nextHop[i] = destination >>> 0;
   }
 
   /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked. */
@@ -821,15 +828,16 @@ export class Pipeline {
     return this.sad.lookupInbound(readU32(bytes, esp), bytes, l3 + 16, 4) !== null;
   }
 
-  private peerByTep(tep: number): number {
-    const peers = this.settings.peers;
-    for (let p = 0; p < peers.length; p++) if (peers[p].tep === tep) return p;
+  /** The peer with this TEP (an int32 bit pattern, see peerTepBits), or -1. */
+  private peerByTep(tepBits: number): number {
+    const teps = this.peerTepBits;
+    for (let p = 0; p < teps.length; p++) if (teps[p] === tepBits) return p;
     return -1;
   }
 
   /** The peer whose TEP is the SA's remote end (destination outbound, source inbound), or -1. */
   private peerOfSa(sa: SecurityAssociation): number {
-    const remote = sa.direction === 'outbound' ? sa.destination : sa.source;
-    return remote.length === 4 ? this.peerByTep(readU32(remote, 0)) : -1;
+    if (sa.outerIpv6) return -1;
+    return this.peerByTep(sa.direction === 'outbound' ? sa.destinationV4 : sa.sourceV4);
   }
 }

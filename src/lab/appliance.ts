@@ -1,6 +1,7 @@
 /**
- * Runs the two lab appliances: `redblack run` with examples/lab-a.yaml in rb-a and lab-b.yaml
- * in rb-b, detached (they outlive `npm run lab --keep`), each with its own status socket and log.
+ * Runs lab appliances: `redblack run` in a namespace, detached (they outlive `npm run lab
+ * --keep`), each with its own status socket and log. The lab runs two: examples/lab-a.yaml in
+ * rb-a and lab-b.yaml in rb-b.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { readStatus } from '../daemon/status-server.js';
 import { packageRoot } from '../platform/package-root.js';
 import { sleep } from './command.js';
-import type { LabApplianceProcess, LabAppliances } from './lab-appliances.js';
+import type { LabAppliances } from './lab-appliances.js';
 import type { LabTopology } from './topology.js';
 
 export class LabApplianceError extends Error {
@@ -32,66 +33,96 @@ function alive(pid: number): boolean {
   }
 }
 
+/** One running appliance process. */
+export class LabAppliance {
+  private constructor(readonly namespace: string, readonly pid: number, readonly socket: string, readonly log: string) {}
+
+  /**
+   * Starts `redblack run --config CONFIG` in `namespace`; `name` names its socket and log under
+   * labRunDir(prefix). Resolves once it answers on its status socket.
+   */
+  static async start(prefix: string, namespace: string, config: string, name: string): Promise<LabAppliance> {
+    const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    if (!existsSync(cli)) throw new LabApplianceError(`${cli} is missing: run "npm run build" first`);
+    const dir = labRunDir(prefix);
+    mkdirSync(dir, { recursive: true });
+    const socket = path.join(dir, `${name}.sock`);
+    const log = path.join(dir, `${name}.log`);
+    const fd = openSync(log, 'w');
+    // REDBLACK_LAB_NODE_OPTIONS: extra Node.js flags for the appliances (e.g. --cpu-prof to profile).
+    const nodeFlags = (process.env.REDBLACK_LAB_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...nodeFlags, cli, 'run', '--config', config, '--status-socket', socket], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    child.unref();
+    if (child.pid === undefined) throw new LabApplianceError(`could not start the appliance in ${namespace}`);
+    const appliance = new LabAppliance(namespace, child.pid, socket, log);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await readStatus(socket, 500);
+        return appliance;
+      } catch {
+        if (!alive(appliance.pid)) throw new LabApplianceError(`the appliance in ${namespace} exited during start: see ${log}`);
+        if (Date.now() > deadline) {
+          await appliance.stop();
+          throw new LabApplianceError(`the appliance in ${namespace} did not answer within ${READY_TIMEOUT_MS} ms: see ${log}`);
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  /** Its status JSON (SAs, counters, drops), or { error } when it does not answer. */
+  status(): Promise<unknown> {
+    return readStatus(this.socket).catch((e: Error) => ({ error: e.message }));
+  }
+
+  get alive(): boolean {
+    return alive(this.pid);
+  }
+
+  /** SIGTERM (the appliance zeroizes its SAs), then SIGKILL after STOP_TIMEOUT_MS. */
+  async stop(): Promise<void> {
+    if (alive(this.pid)) process.kill(this.pid, 'SIGTERM');
+    const until = Date.now() + STOP_TIMEOUT_MS;
+    while (alive(this.pid) && Date.now() < until) await sleep(50);
+    if (alive(this.pid)) process.kill(this.pid, 'SIGKILL');
+  }
+}
+
 /** Configuration files for the two appliances; default examples/lab-a.yaml and lab-b.yaml. */
 export interface LabApplianceConfigs {
   readonly a: string;
   readonly b: string;
 }
 
+/** Starts the appliances of rb-a and rb-b. */
 export async function startLabAppliances(topology: LabTopology, configs?: LabApplianceConfigs): Promise<LabAppliances> {
-  const root = packageRoot();
-  const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(cli)) throw new LabApplianceError(`${cli} is missing: run "npm run build" first`);
-  const dir = labRunDir(topology.prefix);
-  mkdirSync(dir, { recursive: true });
-  const sites = [
-    { site: 'a' as const, namespace: topology.namespaces.rbA, config: configs?.a ?? path.join(root, 'examples', 'lab-a.yaml') },
-    { site: 'b' as const, namespace: topology.namespaces.rbB, config: configs?.b ?? path.join(root, 'examples', 'lab-b.yaml') },
-  ];
-  const processes: (LabApplianceProcess & { socket: string; log: string })[] = [];
-  for (const s of sites) {
-    const socket = path.join(dir, `${s.site}.sock`);
-    const log = path.join(dir, `${s.site}.log`);
-    const fd = openSync(log, 'w');
-    // REDBLACK_LAB_NODE_OPTIONS: extra Node.js flags for the appliances (e.g. --cpu-prof to profile).
-    const nodeFlags = (process.env.REDBLACK_LAB_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn('ip', ['netns', 'exec', s.namespace, process.execPath, ...nodeFlags, cli, 'run', '--config', s.config, '--status-socket', socket], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
-    closeSync(fd);
-    child.unref();
-    if (child.pid === undefined) throw new LabApplianceError(`could not start the appliance in ${s.namespace}`);
-    processes.push({ site: s.site, namespace: s.namespace, pid: child.pid, socket, log });
+  const examples = path.join(packageRoot(), 'examples');
+  const a = await LabAppliance.start(topology.prefix, topology.namespaces.rbA, configs?.a ?? path.join(examples, 'lab-a.yaml'), 'a');
+  let b: LabAppliance;
+  try {
+    b = await LabAppliance.start(topology.prefix, topology.namespaces.rbB, configs?.b ?? path.join(examples, 'lab-b.yaml'), 'b');
+  } catch (e) {
+    await a.stop();
+    throw e;
   }
-  // Ready when each answers on its status socket.
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (const p of processes) {
-    for (;;) {
-      try {
-        await readStatus(p.socket, 500);
-        break;
-      } catch {
-        if (!alive(p.pid)) throw new LabApplianceError(`the appliance in ${p.namespace} exited during start: see ${p.log}`);
-        if (Date.now() > deadline) throw new LabApplianceError(`the appliance in ${p.namespace} did not answer within ${READY_TIMEOUT_MS} ms: see ${p.log}`);
-        await sleep(100);
-      }
-    }
-  }
+  const both = [a, b];
   return {
-    processes: processes.map(({ site, namespace, pid }) => ({ site, namespace, pid })),
+    processes: [
+      { site: 'a', namespace: a.namespace, pid: a.pid },
+      { site: 'b', namespace: b.namespace, pid: b.pid },
+    ],
     async status() {
       const out: Record<string, unknown> = {};
-      for (const p of processes) out[p.namespace] = await readStatus(p.socket).catch((e: Error) => ({ error: e.message }));
+      for (const p of both) out[p.namespace] = await p.status();
       return out;
     },
     async stop() {
-      for (const p of processes) if (alive(p.pid)) process.kill(p.pid, 'SIGTERM');
-      const until = Date.now() + STOP_TIMEOUT_MS;
-      for (const p of processes) {
-        while (alive(p.pid) && Date.now() < until) await sleep(50);
-        if (alive(p.pid)) process.kill(p.pid, 'SIGKILL');
-      }
+      await Promise.all(both.map((p) => p.stop()));
     },
   };
 }

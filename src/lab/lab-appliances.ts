@@ -2,8 +2,6 @@
  * The contract between the lab (and its benchmark and tests) and the redblack appliances it runs;
  * `src/lab/appliance.ts` implements it.
  */
-import type { LabTopology } from './topology.js';
-
 export interface LabApplianceProcess {
   /** Which gateway: 'a' runs in rb-a, 'b' in rb-b. */
   readonly site: 'a' | 'b';

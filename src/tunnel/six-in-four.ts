@@ -67,11 +67,12 @@ export class SixInFourInner {
  * §3.6): the outer source must be the remote TEP; fragments are not reassembled here; the inner
  * payload length must fit the outer payload; ECN is combined per RFC 6040 §4.2. Returns
  * TUNNEL_PASS when the packet may be forwarded (inner start/length in `out`), otherwise the DropReason.
+ * `remoteTep` may be a u32 or its int32 bit pattern (unboxed in V8: the call allocates nothing).
  * Ingress filtering of the inner source against the peer's prefixes is the caller's (policy).
  */
 export function decapsulateSixInFour(bytes: Uint8Array, outerStart: number, outer: Ipv4Header, remoteTep: number, out: SixInFourInner): number {
   if (outer.protocol !== IpProtocol.Ipv6) return DropReason.Unsupported;
-  if (outer.src !== remoteTep) return DropReason.SpoofedTunnelSource;
+  if ((outer.src | 0) !== (remoteTep | 0)) return DropReason.SpoofedTunnelSource;
   if (isIpv4Fragment(outer)) return DropReason.Fragment;
   const start = outer.payloadOffset;
   const status = parseIpv6(bytes, start, outer.payloadLength, out.ipv6);

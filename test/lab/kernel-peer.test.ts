@@ -11,18 +11,16 @@
  * (`npm test` builds first). Namespace prefix rm-kv-.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startWanCapture } from '../../src/lab/capture.js';
-import { inNamespace, runCommand, sleep } from '../../src/lab/command.js';
-import { labRunDir } from '../../src/lab/appliance.js';
+import { runCommand } from '../../src/lab/command.js';
+import { LabAppliance, labRunDir } from '../../src/lab/appliance.js';
 import { peersDir } from '../../src/lab/paths.js';
 import { pingFrom } from '../../src/lab/ping.js';
 import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, LAB_INTERFACES, type LabTopology } from '../../src/lab/topology.js';
 import { summarizeCapture, type FrameClass } from '../../src/lab/wire-summary.js';
-import { readStatus } from '../../src/daemon/status-server.js';
 import { packageRoot } from '../../src/platform/package-root.js';
 
 const PREFIX = 'rm-kv-';
@@ -96,60 +94,13 @@ interface SaStatus {
   counters: { packets: number };
 }
 
-/** One redblack appliance in `namespace`, run from dist/ like src/lab/appliance.ts runs the lab's two. */
-class SingleAppliance {
-  private constructor(readonly pid: number, private readonly socket: string, readonly log: string) {}
-
-  static async start(namespace: string, config: string): Promise<SingleAppliance> {
-    const cli = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-    const dir = labRunDir(PREFIX);
-    mkdirSync(dir, { recursive: true });
-    const socket = path.join(dir, 'gateway.sock');
-    const log = path.join(dir, 'gateway.log');
-    const fd = openSync(log, 'w');
-    const [command, ...args] = inNamespace(namespace, [process.execPath, cli, 'run', '--config', config, '--status-socket', socket]);
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`could not start the appliance in ${namespace}`);
-    const appliance = new SingleAppliance(child.pid, socket, log);
-    for (const deadline = Date.now() + 10_000; ;) {
-      try {
-        await readStatus(socket, 500);
-        return appliance;
-      } catch {
-        if (!appliance.alive() || Date.now() > deadline) {
-          await appliance.stop();
-          throw new Error(`the appliance in ${namespace} did not come up: see ${log}`);
-        }
-        await sleep(100);
-      }
-    }
-  }
-
-  async sas(): Promise<SaStatus[]> {
-    return ((await readStatus(this.socket)) as { sas: SaStatus[] }).sas;
-  }
-
-  alive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.alive()) process.kill(this.pid, 'SIGTERM');
-    for (let waited = 0; this.alive() && waited < 5000; waited += 50) await sleep(50);
-    if (this.alive()) process.kill(this.pid, 'SIGKILL');
-  }
+async function sasOf(appliance: LabAppliance): Promise<SaStatus[]> {
+  return ((await appliance.status()) as { sas: SaStatus[] }).sas;
 }
 
 describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MISSING === null ? '' : ` -- SKIPPED: ${MISSING}`}`, () => {
   let topology: LabTopology;
-  let appliance: SingleAppliance | undefined;
+  let appliance: LabAppliance | undefined;
   let vmMayRun = false;
   const keys = vmKeys();
 
@@ -157,7 +108,7 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
     expect(existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is missing: run "npm run build" first').toBe(true);
     await runCommand([KERNEL_VM, 'stop', VM], { allowFailure: true, timeoutMs: 20_000 });
     topology = await buildLabTopology({ prefix: PREFIX });
-    appliance = await SingleAppliance.start(topology.namespaces.rbA, CONFIG);
+    appliance = await LabAppliance.start(PREFIX, topology.namespaces.rbA, CONFIG, 'gateway');
     vmMayRun = true;
     await kernelVm([
       'start', VM, '--netns', topology.namespaces.wan, '--bridge', LAB_INTERFACES.bridge,
@@ -184,13 +135,13 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
    */
   async function pingBothWays(): Promise<{ sent: number; received: number; vmIn: number; vmOut: number }> {
     const vmBefore = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
-    const ourBefore = await appliance!.sas();
+    const ourBefore = await sasOf(appliance!);
     const fromRed = await pingFrom(topology.namespaces.redA, VM_SIT6, { count: PINGS, deadlineSeconds: 15 });
     expect(fromRed).toMatchObject({ ok: true, received: PINGS });
     const fromVm = await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.2 -W 2 -w 15 ${SITE_A.host6}`]);
     expect(fromVm).toMatch(new RegExp(`${PINGS} packets transmitted, ${PINGS} received`));
     const vmAfter = xfrmPackets(await kernelVm(['exec', VM, '--', 'ip -s xfrm state']));
-    const ourAfter = await appliance!.sas();
+    const ourAfter = await sasOf(appliance!);
     const ours = (direction: SaStatus['direction']) =>
       ourAfter.find((s) => s.direction === direction)!.counters.packets - (ourBefore.find((s) => s.direction === direction)?.counters.packets ?? 0);
     const vm = (spi: string) => (vmAfter.get(Number(spi)) ?? 0) - (vmBefore.get(Number(spi)) ?? 0);
@@ -233,7 +184,7 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
     const esnConfig = path.join(labRunDir(PREFIX), 'kernel-gateway-esn.yaml');
     writeFileSync(esnConfig, esnText);
     await appliance!.stop();
-    appliance = await SingleAppliance.start(topology.namespaces.rbA, esnConfig);
+    appliance = await LabAppliance.start(PREFIX, topology.namespaces.rbA, esnConfig, 'gateway');
 
     expect(await pingBothWays()).toEqual({ sent: 2 * PINGS, received: 2 * PINGS, vmIn: 2 * PINGS, vmOut: 2 * PINGS });
   });

@@ -43,6 +43,7 @@ describe('FrameClassifier', () => {
     const pcap = readPcap(CLASSES_PCAP);
     expect(pcap.linkType).toBe(LINKTYPE_ETHERNET);
     const classifier = new FrameClassifier({ bypass4: '198.51.100.0/24' });
+    expect(pcap.records.map((r) => r.capturedLength)).toEqual(CLASSES_PCAP_LENGTHS);
     expect(pcap.records.map((r) => classifier.classify(CLASSES_PCAP, r.offset, r.capturedLength))).toEqual(EXPECTED);
   });
 
