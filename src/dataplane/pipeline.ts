@@ -16,10 +16,10 @@ import { EspDecryptor } from '../ipsec/esp-inbound.js';
 import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/packet-selectors.js';
 import { SelectorTable } from '../policy/selectors.js';
 import { InboundSelectorCheck, NO_MATCH, SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
-import { readU16, readU32 } from '../wire/bytes.js';
+import { readU16, readU32, writeU48 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
-import { ETHERNET_HEADER_BYTES, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeader } from '../wire/ethernet.js';
+import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
@@ -142,6 +142,10 @@ export class Pipeline {
   private readonly l2Mode: Uint8Array;
   private readonly l2Dst: Float64Array;
   private readonly l2Src: Float64Array;
+  /** The received destination and source MAC as bytes (12 per slot), written back by L2 Preserve and ICMP errors. */
+  private readonly l2Macs: Uint8Array;
+  /** L2 Route templates: destination 0 (the neighbor layer fills it in) and our MAC; red at 0, black at 12. */
+  private readonly routeMacs = new Uint8Array(2 * ETHERNET_ADDRESSES_BYTES);
   private readonly l2Vlan: Int32Array;
   /** Routed to black: the IPv4 destination to resolve; routed to red: unused (the inner destination is read). */
   private readonly nextHop: Float64Array;
@@ -186,6 +190,11 @@ export class Pipeline {
     this.l2Mode = new Uint8Array(n);
     this.l2Dst = new Float64Array(n);
     this.l2Src = new Float64Array(n);
+    this.l2Macs = new Uint8Array(n * ETHERNET_ADDRESSES_BYTES);
+    if (parts.link !== null) {
+      writeU48(this.routeMacs, ETHERNET_SRC, parts.link.settings.redMac);
+      writeU48(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC, parts.link.settings.blackMac);
+    }
     this.l2Vlan = new Int32Array(n);
     this.nextHop = new Float64Array(n);
     this.sealSa = new Array<SecurityAssociation | null>(n).fill(null);
@@ -421,7 +430,7 @@ export class Pipeline {
     const vlan = this.l2Vlan[i];
     const frame = ipStart - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
     const etherType = this.slots.bytes[ipStart] >>> 4 === 6 ? EtherType.Ipv6 : EtherType.Ipv4;
-    writeEthernetHeader(this.slots.bytes, frame, this.l2Dst[i], this.l2Src[i], vlan, etherType);
+    writeEthernetHeaderFrom(this.slots.bytes, frame, this.l2Macs, i * ETHERNET_ADDRESSES_BYTES, vlan, etherType);
     return frame;
   }
 
@@ -738,7 +747,7 @@ export class Pipeline {
     if (this.l2Mode[i] === L2Mode.Preserve) {
       const vlan = this.l2Vlan[i];
       const frame = l3 - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
-      writeEthernetHeader(bytes, frame, this.l2Dst[i], this.l2Src[i], vlan, etherType);
+      writeEthernetHeaderFrom(bytes, frame, this.l2Macs, i * ETHERNET_ADDRESSES_BYTES, vlan, etherType);
       this.setL3Frame(i, frame, this.slots.length[i] + (l3 - frame));
       return true;
     }
@@ -748,11 +757,11 @@ export class Pipeline {
     this.setL3Frame(i, frame, length);
     let sent: NeighborSend;
     if (toRed) {
-      writeEthernetHeader(bytes, frame, 0, link.settings.redMac, NO_VLAN, etherType);
+      writeEthernetHeaderFrom(bytes, frame, this.routeMacs, 0, NO_VLAN, etherType);
       // The on-link destination of an IPv6 packet is its destination address (l3 + 24).
       sent = link.resolveRed(bytes, frame, length, bytes, l3 + 24, now);
     } else {
-      writeEthernetHeader(bytes, frame, 0, link.settings.blackMac, NO_VLAN, etherType);
+      writeEthernetHeaderFrom(bytes, frame, this.routeMacs, ETHERNET_ADDRESSES_BYTES, NO_VLAN, etherType);
       sent = link.resolveBlack(bytes, frame, length, this.nextHop[i], now);
     }
     // Dropped frames were counted by the link layer (NeighborUnresolved, NoRoute).
@@ -781,6 +790,8 @@ export class Pipeline {
     const e = this.eth;
     this.l2Dst[i] = readU16(bytes, e.dstOffset) * 0x1_0000_0000 + readU32(bytes, e.dstOffset + 2);
     this.l2Src[i] = readU16(bytes, e.srcOffset) * 0x1_0000_0000 + readU32(bytes, e.srcOffset + 2);
+    const macs = i * ETHERNET_ADDRESSES_BYTES;
+    for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[e.dstOffset + k];
     if ((bytes[e.srcOffset] & 1) === 0) this.stations.learn(this.l2Src[i], side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : -2;

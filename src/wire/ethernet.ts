@@ -10,6 +10,8 @@ export const VLAN_TAG_BYTES = 4;
 export const ETHERNET_DST = 0;
 export const ETHERNET_SRC = 6;
 export const ETHERNET_TYPE = 12;
+/** Destination and source MAC together: the first 12 bytes of a frame. */
+export const ETHERNET_ADDRESSES_BYTES = 12;
 /** Values below this are 802.3 length fields, not EtherTypes (IEEE 802.3 §3.2.6). */
 const MIN_ETHERTYPE = 0x0600;
 const VLAN_ID_MASK = 0x0fff;
@@ -70,10 +72,33 @@ export function parseEthernet(bytes: Uint8Array, off: number, len: number, out: 
  * priority 0) and the EtherType. Returns 14 or 18 bytes written, or 0 when it does not fit.
  */
 export function writeEthernetHeader(bytes: Uint8Array, off: number, dst: number, src: number, vlanId: number, etherType: number): number {
-  const length = vlanId === NO_VLAN ? ETHERNET_HEADER_BYTES : ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES;
+  const length = headerLength(vlanId);
   if (!inRange(bytes, off, length)) return 0;
   writeU48(bytes, off + ETHERNET_DST, dst);
   writeU48(bytes, off + ETHERNET_SRC, src);
+  writeTagAndType(bytes, off, vlanId, etherType);
+  return length;
+}
+
+/**
+ * writeEthernetHeader with both MACs copied from macs[macsOff, macsOff + 12) (destination, then
+ * source), for the per-packet path: MACs kept as bytes never become 48-bit numbers, which V8
+ * boxes (allocates) whenever one is passed to a call it did not inline.
+ */
+export function writeEthernetHeaderFrom(bytes: Uint8Array, off: number, macs: Uint8Array, macsOff: number, vlanId: number, etherType: number): number {
+  const length = headerLength(vlanId);
+  if (!inRange(bytes, off, length) || !inRange(macs, macsOff, ETHERNET_ADDRESSES_BYTES)) return 0;
+  for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) bytes[off + k] = macs[macsOff + k];
+  writeTagAndType(bytes, off, vlanId, etherType);
+  return length;
+}
+
+function headerLength(vlanId: number): number {
+  return vlanId === NO_VLAN ? ETHERNET_HEADER_BYTES : ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES;
+}
+
+/** The optional 802.1Q tag (priority 0) and the EtherType after the MACs of the frame at `off`. */
+function writeTagAndType(bytes: Uint8Array, off: number, vlanId: number, etherType: number): void {
   let cur = off + ETHERNET_TYPE;
   if (vlanId !== NO_VLAN) {
     writeU16(bytes, cur, EtherType.Vlan);
@@ -81,5 +106,4 @@ export function writeEthernetHeader(bytes: Uint8Array, off: number, dst: number,
     cur += VLAN_TAG_BYTES;
   }
   writeU16(bytes, cur, etherType);
-  return length;
 }

@@ -145,8 +145,9 @@ describe('lab teardown', () => {
     expect(names.filter((name) => name.startsWith(PREFIX))).toEqual([]);
   });
 
-  it('rejects a prefix that cannot name a namespace', () => {
+  it('rejects a prefix that cannot name a namespace; no prefix gives the lab its plain names', () => {
     expect(() => labNamespaces('../x')).toThrow(LabTopologyError);
-    expect(() => labNamespaces('')).toThrow(/prefix "" is invalid/);
+    expect(() => labNamespaces('-x')).toThrow(/prefix "-x" is invalid/);
+    expect(labNamespaces('')).toEqual({ redA: 'red-a', rbA: 'rb-a', wan: 'wan', rbB: 'rb-b', redB: 'red-b' });
   });
 });
