@@ -415,37 +415,47 @@ static void port_finalize(napi_env env, void *data, void *hint) {
   if (p->pending_closes == 0) free(p);
 }
 
-/* Best effort: GRO/LRO would hand us frames bigger than the MTU. Returns whether either is still on. */
-static bool receive_offloads_on(const port *p) {
+/* Reads (ETHTOOL_G*) or writes (ETHTOOL_S*) one ethtool value of the interface; false when that fails. */
+static bool ethtool_value(const port *p, uint32_t cmd, uint32_t *data) {
   struct ifreq ifr;
-  struct ethtool_value ev;
+  struct ethtool_value ev = {.cmd = cmd, .data = *data};
   if (!ifreq_by_index(p, &ifr)) return false;
   ifr.ifr_data = (void *)&ev;
-  bool on = false;
-  ev.cmd = ETHTOOL_GGRO;
-  if (ioctl(p->fd, SIOCETHTOOL, &ifr) == 0 && ev.data) on = true;
-  ev.cmd = ETHTOOL_GFLAGS;
-  if (ioctl(p->fd, SIOCETHTOOL, &ifr) == 0 && (ev.data & ETH_FLAG_LRO)) on = true;
-  return on;
+  if (ioctl(p->fd, SIOCETHTOOL, &ifr) != 0) return false;
+  *data = ev.data;
+  return true;
+}
+
+static bool gro_on(const port *p, uint32_t *gro) { return ethtool_value(p, ETHTOOL_GGRO, gro) && *gro; }
+
+static bool lro_on(const port *p, uint32_t *flags) {
+  return ethtool_value(p, ETHTOOL_GFLAGS, flags) && (*flags & ETH_FLAG_LRO);
+}
+
+/* Best effort: GRO/LRO would hand us frames bigger than the MTU. Returns whether either is still on. */
+static bool receive_offloads_on(const port *p) {
+  uint32_t gro = 0, flags = 0;
+  return gro_on(p, &gro) || lro_on(p, &flags);
 }
 
 static void disable_receive_offloads(const port *p) {
-  struct ifreq ifr;
-  struct ethtool_value ev;
-  if (!ifreq_by_index(p, &ifr)) return;
-  ifr.ifr_data = (void *)&ev;
-  ev.cmd = ETHTOOL_GGRO;
-  if (ioctl(p->fd, SIOCETHTOOL, &ifr) == 0 && ev.data) {
-    ev.cmd = ETHTOOL_SGRO;
-    ev.data = 0;
-    ioctl(p->fd, SIOCETHTOOL, &ifr);
+  uint32_t gro = 0, flags = 0;
+  if (gro_on(p, &gro)) {
+    gro = 0;
+    ethtool_value(p, ETHTOOL_SGRO, &gro);
   }
-  ev.cmd = ETHTOOL_GFLAGS;
-  if (ioctl(p->fd, SIOCETHTOOL, &ifr) == 0 && (ev.data & ETH_FLAG_LRO)) {
-    ev.cmd = ETHTOOL_SFLAGS;
-    ev.data &= ~(uint32_t)ETH_FLAG_LRO;
-    ioctl(p->fd, SIOCETHTOOL, &ifr);
+  if (lro_on(p, &flags)) {
+    flags &= ~(uint32_t)ETH_FLAG_LRO;
+    ethtool_value(p, ETHTOOL_SFLAGS, &flags);
   }
+}
+
+/* ioctl(request) on the interface named in ifr; throws "interface 'name': cannot read <what>" when it fails. */
+static bool read_ifreq(napi_env env, const port *p, unsigned long request, struct ifreq *ifr, const char *name,
+                       const char *what) {
+  if (ioctl(p->fd, request, ifr) == 0) return true;
+  throw_error(env, E_SYSTEM_ERROR, "interface '%s': cannot read %s: %s", name, what, strerror(errno));
+  return false;
 }
 
 static bool set_int_option(napi_env env, const port *p, int level, int name, int value, const char *what) {
@@ -558,10 +568,7 @@ static bool port_open_kernel(napi_env env, port *p, const port_options *o) {
     return false;
   }
   disable_receive_offloads(p);
-  if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) < 0) {
-    throw_error(env, E_SYSTEM_ERROR, "cannot read the flags of interface '%s': %s", p->ifname, strerror(errno));
-    return false;
-  }
+  if (!read_ifreq(env, p, SIOCGIFFLAGS, &ifr, p->ifname, "the flags")) return false;
   p->link_up = flags_link_up((unsigned short)ifr.ifr_flags);
   return true;
 }
@@ -591,7 +598,11 @@ static bool port_open_handles(napi_env env, port *p, napi_value this_arg) {
          napi_async_init(env, this_arg, name, &p->async_context) == napi_ok;
 }
 
-static port *unwrap_open(napi_env env, napi_value this_arg) {
+/* Reads up to *argc arguments of a method call into argv (none when argv is NULL) and returns the port, or NULL with a
+   JS error thrown when `this` is not an open NativeFramePort. */
+static port *open_port_call(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value this_arg;
+  CHECK_NAPI(env, napi_get_cb_info(env, info, argc, argv, &this_arg, NULL));
   port *p;
   if (napi_unwrap(env, this_arg, (void **)&p) != napi_ok) {
     throw_error(env, E_INVALID_ARGUMENT, "not a NativeFramePort");
@@ -602,6 +613,19 @@ static port *unwrap_open(napi_env env, napi_value this_arg) {
     return NULL;
   }
   return p;
+}
+
+/* The bytes, start and length arrays of a FrameSlots: the first three arguments of receive() and send(). */
+typedef struct {
+  uint8_t *bytes;
+  int32_t *start, *length;
+  size_t bytes_len, start_len, length_len;
+} frame_slots;
+
+static bool get_frame_slots(napi_env env, const napi_value *argv, frame_slots *s) {
+  return get_typed_array(env, argv[0], napi_uint8_array, "bytes", (void **)&s->bytes, &s->bytes_len) &&
+         get_typed_array(env, argv[1], napi_int32_array, "start", (void **)&s->start, &s->start_len) &&
+         get_typed_array(env, argv[2], napi_int32_array, "length", (void **)&s->length, &s->length_len);
 }
 
 /* ---------- JS methods ---------- */
@@ -672,24 +696,19 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
 /* receive(bytes, start, length, slotSize, headroom, firstSlot, maxFrames) -> frames placed in slots firstSlot.. */
 static napi_value port_receive(napi_env env, napi_callback_info info) {
   size_t argc = 7;
-  napi_value argv[7], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
-  port *p = unwrap_open(env, this_arg);
+  napi_value argv[7];
+  port *p = open_port_call(env, info, &argc, argv);
   if (p == NULL) return NULL;
-  uint8_t *bytes;
-  int32_t *start, *length;
-  size_t bytes_len, start_len, length_len;
+  frame_slots s;
   int32_t slot_size, headroom, first, max;
-  if (argc < 7 || !get_typed_array(env, argv[0], napi_uint8_array, "bytes", (void **)&bytes, &bytes_len) ||
-      !get_typed_array(env, argv[1], napi_int32_array, "start", (void **)&start, &start_len) ||
-      !get_typed_array(env, argv[2], napi_int32_array, "length", (void **)&length, &length_len) ||
-      !get_int32(env, argv[3], "slotSize", &slot_size) || !get_int32(env, argv[4], "headroom", &headroom) ||
-      !get_int32(env, argv[5], "firstSlot", &first) || !get_int32(env, argv[6], "maxFrames", &max)) {
+  if (argc < 7 || !get_frame_slots(env, argv, &s) || !get_int32(env, argv[3], "slotSize", &slot_size) ||
+      !get_int32(env, argv[4], "headroom", &headroom) || !get_int32(env, argv[5], "firstSlot", &first) ||
+      !get_int32(env, argv[6], "maxFrames", &max)) {
     return NULL;
   }
   int64_t end = (int64_t)first + max;
-  if (slot_size <= 0 || headroom < 0 || headroom >= slot_size || first < 0 || max < 0 || end > (int64_t)start_len ||
-      end > (int64_t)length_len || end * slot_size > (int64_t)bytes_len || end * slot_size > INT32_MAX) {
+  if (slot_size <= 0 || headroom < 0 || headroom >= slot_size || first < 0 || max < 0 || end > (int64_t)s.start_len ||
+      end > (int64_t)s.length_len || end * slot_size > (int64_t)s.bytes_len || end * slot_size > INT32_MAX) {
     throw_error(env, E_INVALID_ARGUMENT, "receive: slots %d..%lld do not fit the FrameSlots buffer: lower firstSlot or "
                 "maxFrames", first, (long long)end - 1);
     return NULL;
@@ -702,12 +721,12 @@ static napi_value port_receive(napi_env env, napi_callback_info info) {
     if (sll->sll_pkttype != PACKET_OUTGOING) {
       int32_t slot = first + n;
       int32_t offset = slot * slot_size + headroom;
-      uint32_t len = copy_frame(h, bytes + offset, cap);
+      uint32_t len = copy_frame(h, s.bytes + offset, cap);
       if (len == 0) {
         p->counters.rx_truncated++;
       } else {
-        start[slot] = offset;
-        length[slot] = (int32_t)len;
+        s.start[slot] = offset;
+        s.length[slot] = (int32_t)len;
         p->counters.rx_frames++;
         p->counters.rx_bytes += len;
         n++;
@@ -758,20 +777,13 @@ static int send_chunk(port *p, int n, bool *stop) {
 /* send(bytes, start, length, slotList, count) -> frames sent */
 static napi_value port_send(napi_env env, napi_callback_info info) {
   size_t argc = 5;
-  napi_value argv[5], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
-  port *p = unwrap_open(env, this_arg);
+  napi_value argv[5];
+  port *p = open_port_call(env, info, &argc, argv);
   if (p == NULL) return NULL;
-  uint8_t *bytes;
-  int32_t *start, *length;
-  size_t bytes_len, start_len, length_len, list_len;
+  frame_slots s;
+  size_t list_len;
   int32_t count;
-  if (argc < 5 || !get_typed_array(env, argv[0], napi_uint8_array, "bytes", (void **)&bytes, &bytes_len) ||
-      !get_typed_array(env, argv[1], napi_int32_array, "start", (void **)&start, &start_len) ||
-      !get_typed_array(env, argv[2], napi_int32_array, "length", (void **)&length, &length_len) ||
-      !get_int32(env, argv[4], "count", &count)) {
-    return NULL;
-  }
+  if (argc < 5 || !get_frame_slots(env, argv, &s) || !get_int32(env, argv[4], "count", &count)) return NULL;
   bool is_typed;
   napi_typedarray_type list_type;
   void *list;
@@ -785,18 +797,18 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
     throw_error(env, E_INVALID_ARGUMENT, "send: count %d is outside the slot list of %zu entries", count, list_len);
     return NULL;
   }
-  size_t slots = start_len < length_len ? start_len : length_len;
+  size_t slots = s.start_len < s.length_len ? s.start_len : s.length_len;
   int32_t sent = 0, queued = 0;
   bool stop = false;
   for (int32_t i = 0; i < count && !stop; i++) {
     int64_t idx = list_type == napi_uint16_array ? ((uint16_t *)list)[i] : ((int32_t *)list)[i];
-    if (idx < 0 || (size_t)idx >= slots || start[idx] < 0 || length[idx] <= 0 ||
-        (int64_t)start[idx] + length[idx] > (int64_t)bytes_len) {
+    if (idx < 0 || (size_t)idx >= slots || s.start[idx] < 0 || s.length[idx] <= 0 ||
+        (int64_t)s.start[idx] + s.length[idx] > (int64_t)s.bytes_len) {
       p->counters.tx_errors++; /* a slot that does not hold a frame */
       continue;
     }
-    p->iov[queued].iov_base = bytes + start[idx];
-    p->iov[queued].iov_len = (size_t)length[idx];
+    p->iov[queued].iov_base = s.bytes + s.start[idx];
+    p->iov[queued].iov_len = (size_t)s.length[idx];
     if (++queued == TX_CHUNK) {
       sent += send_chunk(p, queued, &stop);
       if (stop) p->counters.tx_errors += (uint64_t)(count - 1 - i); /* never queued */
@@ -835,9 +847,7 @@ static bool set_named(napi_env env, napi_value obj, const char *key, napi_value 
 
 /* info() -> { name, ifindex, mac, mtu, up, running, receiveOffloads } read now from the kernel. */
 static napi_value port_info(napi_env env, napi_callback_info info) {
-  napi_value this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, NULL, NULL, &this_arg, NULL));
-  port *p = unwrap_open(env, this_arg);
+  port *p = open_port_call(env, info, NULL, NULL);
   if (p == NULL) return NULL;
   struct ifreq ifr;
   if (!ifreq_by_index(p, &ifr)) {
@@ -846,20 +856,11 @@ static napi_value port_info(napi_env env, napi_callback_info info) {
   }
   char name[IFNAMSIZ];
   memcpy(name, ifr.ifr_name, IFNAMSIZ);
-  if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) < 0) {
-    throw_error(env, E_SYSTEM_ERROR, "interface '%s': cannot read flags: %s", name, strerror(errno));
-    return NULL;
-  }
+  if (!read_ifreq(env, p, SIOCGIFFLAGS, &ifr, name, "the flags")) return NULL;
   unsigned flags = (unsigned short)ifr.ifr_flags;
-  if (ioctl(p->fd, SIOCGIFMTU, &ifr) < 0) {
-    throw_error(env, E_SYSTEM_ERROR, "interface '%s': cannot read the MTU: %s", name, strerror(errno));
-    return NULL;
-  }
+  if (!read_ifreq(env, p, SIOCGIFMTU, &ifr, name, "the MTU")) return NULL;
   int mtu = ifr.ifr_mtu;
-  if (ioctl(p->fd, SIOCGIFHWADDR, &ifr) < 0) {
-    throw_error(env, E_SYSTEM_ERROR, "interface '%s': cannot read the MAC address: %s", name, strerror(errno));
-    return NULL;
-  }
+  if (!read_ifreq(env, p, SIOCGIFHWADDR, &ifr, name, "the MAC address")) return NULL;
   const uint8_t *m = (const uint8_t *)ifr.ifr_hwaddr.sa_data;
   char mac[18];
   snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -879,9 +880,8 @@ static napi_value port_info(napi_env env, napi_callback_info info) {
 /* onReadable(cb | null): cb runs when the ring holds frames; it should drain with receive() until 0. */
 static napi_value port_on_readable(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
-  port *p = unwrap_open(env, this_arg);
+  napi_value argv[1];
+  port *p = open_port_call(env, info, &argc, argv);
   if (p == NULL) return NULL;
   if (!set_callback(env, argv[0], &p->on_readable)) return NULL;
   if (p->on_readable == NULL) {
@@ -898,9 +898,8 @@ static napi_value port_on_readable(napi_env env, napi_callback_info info) {
 /* onLink(cb | null): cb(up) runs on every link up/down transition. */
 static napi_value port_on_link(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
-  port *p = unwrap_open(env, this_arg);
+  napi_value argv[1];
+  port *p = open_port_call(env, info, &argc, argv);
   if (p == NULL) return NULL;
   set_callback(env, argv[0], &p->on_link);
   return NULL;

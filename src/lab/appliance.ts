@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { readStatus } from '../daemon/status-server.js';
 import { packageRoot } from '../platform/package-root.js';
-import { sleep } from './command.js';
+import { processAlive, sleep } from './command.js';
 import type { LabAppliances } from './lab-appliances.js';
 import type { LabTopology } from './topology.js';
 
@@ -22,15 +22,6 @@ const STOP_TIMEOUT_MS = 5_000;
 /** Where a lab's appliance sockets and logs live. */
 export function labRunDir(prefix: string): string {
   return path.join('/run/redblack-lab', prefix || 'default');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** One running appliance process. */
@@ -65,7 +56,7 @@ export class LabAppliance {
         await readStatus(socket, 500);
         return appliance;
       } catch {
-        if (!alive(appliance.pid)) throw new LabApplianceError(`the appliance in ${namespace} exited during start: see ${log}`);
+        if (!processAlive(appliance.pid)) throw new LabApplianceError(`the appliance in ${namespace} exited during start: see ${log}`);
         if (Date.now() > deadline) {
           await appliance.stop();
           throw new LabApplianceError(`the appliance in ${namespace} did not answer within ${READY_TIMEOUT_MS} ms: see ${log}`);
@@ -81,15 +72,15 @@ export class LabAppliance {
   }
 
   get alive(): boolean {
-    return alive(this.pid);
+    return processAlive(this.pid);
   }
 
   /** SIGTERM (the appliance zeroizes its SAs), then SIGKILL after STOP_TIMEOUT_MS. */
   async stop(): Promise<void> {
-    if (alive(this.pid)) process.kill(this.pid, 'SIGTERM');
+    if (processAlive(this.pid)) process.kill(this.pid, 'SIGTERM');
     const until = Date.now() + STOP_TIMEOUT_MS;
-    while (alive(this.pid) && Date.now() < until) await sleep(50);
-    if (alive(this.pid)) process.kill(this.pid, 'SIGKILL');
+    while (processAlive(this.pid) && Date.now() < until) await sleep(50);
+    if (processAlive(this.pid)) process.kill(this.pid, 'SIGKILL');
   }
 }
 

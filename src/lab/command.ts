@@ -58,6 +58,16 @@ export function inNamespace(namespace: string, argv: readonly string[]): string[
   return ['ip', 'netns', 'exec', namespace, ...argv];
 }
 
+/** Whether process `pid` still exists: signal 0 checks without signalling (kill(2)). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -11,7 +11,7 @@
  * strongSwan baseline) get the same addresses as kernel addresses and forward IPv6.
  * Every name carries a prefix so tests and benchmarks do not collide with a running lab.
  */
-import { runCommand, inNamespace, sleep, LabCommandError } from './command.js';
+import { runCommand, inNamespace, processAlive, sleep, LabCommandError } from './command.js';
 
 export interface LabSitePlan {
   /** The red LAN prefix and its length. */
@@ -134,15 +134,6 @@ async function existingNamespaces(): Promise<Set<string>> {
   return new Set(stdout.split('\n').map((line) => line.split(' ')[0]).filter((name) => name !== ''));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Ends the processes still running inside one of our namespaces (left by a crashed run: an
  * appliance, charon, tcpdump), each by its PID: SIGTERM, then SIGKILL after 3 s.
@@ -157,8 +148,8 @@ async function endProcessesIn(namespace: string): Promise<void> {
       // already gone
     }
   }
-  for (let waited = 0; waited < 3000 && pids.some(pidAlive); waited += 100) await sleep(100);
-  for (const pid of pids.filter(pidAlive)) {
+  for (let waited = 0; waited < 3000 && pids.some(processAlive); waited += 100) await sleep(100);
+  for (const pid of pids.filter(processAlive)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand } from '../../src/lab/command.js';
+import { processAlive, runCommand } from '../../src/lab/command.js';
 import { startWanCapture } from '../../src/lab/capture.js';
 import { pingFrom } from '../../src/lab/ping.js';
 import { startStrongSwanGateways, type StrongSwanGateways } from '../../src/lab/strongswan.js';
@@ -10,15 +10,6 @@ import { summarizeCapture, type WireSummary } from '../../src/lab/wire-summary.j
 
 const PREFIX = 'rbt-cap-';
 const BYPASS = `${LAB_ADDRESSES.bypass4}/${LAB_ADDRESSES.bypass4Length}`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Frames of the capture matching a tshark display filter: an independent dissector to compare with. */
 async function tsharkCount(file: string, filter?: string): Promise<number> {
@@ -52,7 +43,7 @@ describe('wan capture between strongSwan gateways', () => {
   });
 
   it('stops tcpdump by its PID and leaves a whole pcap', async () => {
-    expect(alive(capturePid)).toBe(false);
+    expect(processAlive(capturePid)).toBe(false);
     expect(summary.frames).toBe(await tsharkCount(file));
   });
 

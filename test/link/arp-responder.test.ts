@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DropCounters, DropReason } from '../../src/dataplane/drop-reason.js';
 import { ArpResponder } from '../../src/link/arp-responder.js';
-import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config.js';
+import { compileLinkSettings } from '../../src/link/link-config.js';
 import { NeighborSend, NeighborState } from '../../src/link/neighbor-table.js';
 import { LinkPort, LinkTransmitQueue } from '../../src/link/transmit-queue.js';
+import { inReceiveSlot, LINK_CONFIG_WITH_NEXT_HOP, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5 (Ether()/ARP(), padded replies with Padding(b'\0' * 18)).
 const ARP_REQUEST_FOR_TEP = 'ffffffffffff00005e0053aa0806000108000604000100005e0053aac000020a000000000000c0000201';
@@ -19,42 +20,15 @@ const GATEWAY_MAC = 0x00005e0053cc;
 const HOST = 0xc000020a; // 192.0.2.10
 const GATEWAY = 0xc00002fe; // 192.0.2.254
 
-const CONFIG: LinkConfig = {
-  redMac: '00:00:5e:00:53:01',
-  blackMac: '00:00:5e:00:53:02',
-  routerAddress: '2001:db8:1::1',
-  routerPrefixLength: 64,
-  tepAddress: '192.0.2.1',
-  tepPrefixLength: 24,
-  ipv4NextHop: '192.0.2.254',
-  tunnelInnerMtu: 1400,
-};
-
 function setup() {
   const transmit = new LinkTransmitQueue({ count: 16 });
   const drops = new DropCounters();
-  const arp = new ArpResponder(compileLinkSettings(CONFIG), transmit, drops);
+  const arp = new ArpResponder(compileLinkSettings(LINK_CONFIG_WITH_NEXT_HOP), transmit, drops);
   return { transmit, drops, arp };
 }
 
-/** Feeds a frame at a non-zero offset of a larger buffer, like a receive slot. */
 function feed(arp: ArpResponder, hex: string, now: number): number {
-  const frame = Buffer.from(hex, 'hex');
-  const rx = new Uint8Array(2048);
-  rx.set(frame, 128);
-  return arp.receive(rx, 128, frame.length, now);
-}
-
-function sentOn(transmit: LinkTransmitQueue, port: LinkPort): string[] {
-  const list = port === LinkPort.Red ? transmit.red : transmit.black;
-  const count = port === LinkPort.Red ? transmit.redCount : transmit.blackCount;
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const slot = list[i];
-    const start = transmit.slots.start[slot];
-    out.push(Buffer.from(transmit.slots.bytes.subarray(start, start + transmit.slots.length[slot])).toString('hex'));
-  }
-  return out;
+  return arp.receive(...inReceiveSlot(hex), now);
 }
 
 /** An IPv4 frame waiting for its next hop, with a placeholder destination MAC. */

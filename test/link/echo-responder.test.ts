@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DropCounters, DropReason } from '../../src/dataplane/drop-reason.js';
 import { compileLinkSettings } from '../../src/link/link-config.js';
 import { LinkServices } from '../../src/link/link-services.js';
+import { LinkPort } from '../../src/link/transmit-queue.js';
+import { inReceiveSlot, LINK_CONFIG, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5 (Ether()/IPv6()/ICMPv6EchoRequest() and the matching ICMPv6EchoReply()).
 const ECHO_REQUEST = '00005e00530100005e0053aa86dd6000000000113a4020010db800010000000000000000010020010db80001000000000000000000018000425a1234000770696e672d64617461';
@@ -12,47 +14,26 @@ const ECHO_ALL_NODES = '33330000000100005e0053aa86dd6000000000083a40fe8000000000
 const ECHO_OTHER = '00005e00530100005e0053aa86dd6000000000083a40fe8000000000000002005efffe0053aa20010db80001000000000000000000778000a05d00010002';
 
 function setup() {
-  const services = new LinkServices(compileLinkSettings({
-    redMac: '00:00:5e:00:53:01',
-    blackMac: '00:00:5e:00:53:02',
-    routerAddress: '2001:db8:1::1',
-    routerPrefixLength: 64,
-    tepAddress: '192.0.2.1',
-    tepPrefixLength: 24,
-    tunnelInnerMtu: 1400,
-  }), new DropCounters(), { transmitFrames: 4 });
+  const services = new LinkServices(compileLinkSettings(LINK_CONFIG), new DropCounters(), { transmitFrames: 4 });
   return { services, transmit: services.transmit, echo: services.echo };
 }
 
 function feed(services: LinkServices, hex: string): number {
-  const frame = Buffer.from(hex, 'hex');
-  const rx = new Uint8Array(2048);
-  rx.set(frame, 32);
-  return services.receiveRed(rx, 32, frame.length, 0);
-}
-
-function sentRed(services: LinkServices): string[] {
-  const t = services.transmit;
-  const out: string[] = [];
-  for (let i = 0; i < t.redCount; i++) {
-    const start = t.slots.start[t.red[i]];
-    out.push(Buffer.from(t.slots.bytes.subarray(start, start + t.slots.length[t.red[i]])).toString('hex'));
-  }
-  return out;
+  return services.receiveRed(...inReceiveSlot(hex), 0);
 }
 
 describe('EchoResponder (RFC 4443 §4.2)', () => {
   it('answers an Echo Request to the router address with its identifier, sequence and data', () => {
     const { services, echo } = setup();
     expect(feed(services, ECHO_REQUEST)).toBe(-1);
-    expect(sentRed(services)).toEqual([ECHO_REPLY]);
+    expect(sentOn(services.transmit, LinkPort.Red)).toEqual([ECHO_REPLY]);
     expect(echo.counters.repliesSent).toBe(1);
   });
 
   it('answers an Echo Request to the link-local address from that address', () => {
     const { services } = setup();
     expect(feed(services, ECHO_LINK_LOCAL)).toBe(-1);
-    expect(sentRed(services)).toEqual([ECHO_LINK_LOCAL_REPLY]);
+    expect(sentOn(services.transmit, LinkPort.Red)).toEqual([ECHO_LINK_LOCAL_REPLY]);
   });
 
   it('does not answer an Echo Request to all-nodes', () => {

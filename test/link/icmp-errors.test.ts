@@ -4,6 +4,7 @@ import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config
 import { IcmpErrorSender } from '../../src/link/icmp-errors.js';
 import { LinkPort, LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { Icmpv6Type } from '../../src/wire/icmpv6.js';
+import { LINK_CONFIG, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5 (checksums by scapy).
 /** Ether/IPv6/UDP header of a 1500-byte packet from 2001:db8:1::100; the payload is PATTERN. */
@@ -38,19 +39,9 @@ const PATTERN = Buffer.from(Array.from({ length: 1452 }, (_, i) => (i * 7) & 0xf
 const BIG_FRAME = Buffer.concat([Buffer.from(BIG_FRAME_HEAD, 'hex'), PATTERN]);
 const BIG_FRAME4 = Buffer.concat([Buffer.from(BIG_FRAME4_HEAD, 'hex'), PATTERN]);
 
-const CONFIG: LinkConfig = {
-  redMac: '00:00:5e:00:53:01',
-  blackMac: '00:00:5e:00:53:02',
-  routerAddress: '2001:db8:1::1',
-  routerPrefixLength: 64,
-  tepAddress: '192.0.2.1',
-  tepPrefixLength: 24,
-  tunnelInnerMtu: 1400,
-};
-
 function setup(config: Partial<LinkConfig> = {}) {
   const transmit = new LinkTransmitQueue({ count: 32 });
-  const errors = new IcmpErrorSender(compileLinkSettings({ ...CONFIG, ...config }), transmit);
+  const errors = new IcmpErrorSender(compileLinkSettings({ ...LINK_CONFIG, ...config }), transmit);
   return { transmit, errors };
 }
 
@@ -59,17 +50,6 @@ function rx(frame: Uint8Array | string): Uint8Array {
   const buffer = new Uint8Array(2048);
   buffer.set(bytes, 0);
   return buffer.subarray(0, bytes.length);
-}
-
-function sentOn(transmit: LinkTransmitQueue, port: LinkPort): string[] {
-  const list = port === LinkPort.Red ? transmit.red : transmit.black;
-  const count = port === LinkPort.Red ? transmit.redCount : transmit.blackCount;
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = transmit.slots.start[list[i]];
-    out.push(Buffer.from(transmit.slots.bytes.subarray(start, start + transmit.slots.length[list[i]])).toString('hex'));
-  }
-  return out;
 }
 
 describe('IcmpErrorSender: ICMPv6 (RFC 4443)', () => {

@@ -4,19 +4,11 @@ import {
   writeSolicitedNodeAddress,
 } from '../../src/link/link-addresses.js';
 import { compileLinkSettings, NO_IPV4_NEXT_HOP } from '../../src/link/link-config.js';
+import { LINK_CONFIG_WITH_NEXT_HOP } from './link-fixture.js';
 
 const ip6 = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 
-const SETTINGS = compileLinkSettings({
-  redMac: '00:00:5e:00:53:01',
-  blackMac: '00:00:5e:00:53:02',
-  routerAddress: '2001:db8:1::1',
-  routerPrefixLength: 64,
-  tepAddress: '192.0.2.1',
-  tepPrefixLength: 24,
-  ipv4NextHop: '192.0.2.254',
-  tunnelInnerMtu: 1400,
-});
+const SETTINGS = compileLinkSettings(LINK_CONFIG_WITH_NEXT_HOP);
 
 describe('link addresses', () => {
   it('parses MAC text with ":" or "-" and rejects mixed separators', () => {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileLinkSettings, Icmpv4ErrorSource, LinkConfigError, NO_IPV4_NEXT_HOP, type LinkConfig } from '../../src/link/link-config.js';
+import { LINK_CONFIG_WITH_NEXT_HOP } from './link-fixture.js';
 
-const VALID: LinkConfig = {
-  redMac: '00:00:5e:00:53:01',
-  blackMac: '00-00-5E-00-53-02',
-  routerAddress: '2001:db8:1::1',
-  routerPrefixLength: 64,
-  tepAddress: '192.0.2.1',
-  tepPrefixLength: 24,
-  ipv4NextHop: '192.0.2.254',
-  tunnelInnerMtu: 1400,
-};
+/** The black MAC in the "-" upper-case form, which compiles like the ":" form. */
+const VALID: LinkConfig = { ...LINK_CONFIG_WITH_NEXT_HOP, blackMac: '00-00-5E-00-53-02' };
 
 function issues(config: Partial<LinkConfig> & Record<string, unknown>): string[] {
   try {

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DropCounters, DropReason } from '../../src/dataplane/drop-reason.js';
-import { compileLinkSettings } from '../../src/link/link-config.js';
+import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config.js';
 import { LinkServices } from '../../src/link/link-services.js';
 import { NeighborSend } from '../../src/link/neighbor-table.js';
+import { LinkPort } from '../../src/link/transmit-queue.js';
 import { fillIcmpv6Checksum } from '../../src/wire/icmpv6.js';
+import { LINK_CONFIG, LINK_CONFIG_WITH_NEXT_HOP, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5.
 const ARP_REQUEST_FOR_TEP = 'ffffffffffff00005e0053aa0806000108000604000100005e0053aac000020a000000000000c0000201';
@@ -16,18 +18,9 @@ const ECHO_REQUEST = '00005e00530100005e0053aa86dd6000000000113a4020010db8000100
 const RED_SEEDS = [NS_FOR_ROUTER, RS, NA_RESOLVE, ECHO_REQUEST, '33330000000100005e00530186dd6000000000403afffe8000000000000002005efffe005301ff02000000000000000000000000000186008d4b400007080000000000000000010100005e0053010501000000000578030440c000278d0000093a800000000020010db8000100000000000000000000', '3333ff00000100005e0053aa86dd6000000000183aff00000000000000000000000000000000ff0200000000000000000001ff00000187004cec0000000020010db8000100000000000000000001'].map((h) => Buffer.from(h, 'hex'));
 const SEEDS = [ARP_REQUEST_FOR_TEP, NS_FOR_ROUTER, RS, NA_RESOLVE, ECHO_REQUEST, '33330000000100005e00530186dd6000000000403afffe8000000000000002005efffe005301ff02000000000000000000000000000186008d4b400007080000000000000000010100005e0053010501000000000578030440c000278d0000093a800000000020010db8000100000000000000000000', '3333ff00000100005e0053aa86dd6000000000183aff00000000000000000000000000000000ff0200000000000000000001ff00000187004cec0000000020010db8000100000000000000000001'].map((h) => Buffer.from(h, 'hex'));
 
-function setup() {
+function setup(config: LinkConfig = LINK_CONFIG_WITH_NEXT_HOP) {
   const drops = new DropCounters();
-  const services = new LinkServices(compileLinkSettings({
-    redMac: '00:00:5e:00:53:01',
-    blackMac: '00:00:5e:00:53:02',
-    routerAddress: '2001:db8:1::1',
-    routerPrefixLength: 64,
-    tepAddress: '192.0.2.1',
-    tepPrefixLength: 24,
-    ipv4NextHop: '192.0.2.254',
-    tunnelInnerMtu: 1400,
-  }), drops, { transmitFrames: 8, random: () => 0 });
+  const services = new LinkServices(compileLinkSettings(config), drops, { transmitFrames: 8, random: () => 0 });
   return { services, drops, transmit: services.transmit };
 }
 
@@ -73,22 +66,11 @@ describe('LinkServices', () => {
     const { services, transmit } = setup();
     const frame = new Uint8Array(80);
     expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109, 0)).toBe(NeighborSend.Queued);
-    const slot = transmit.black[0];
-    const start = transmit.slots.start[slot];
-    expect(Buffer.from(transmit.slots.bytes.subarray(start, start + transmit.slots.length[slot])).toString('hex')).toBe(ARP_REQUEST_FOR_NEXT_HOP);
+    expect(sentOn(transmit, LinkPort.Black)).toEqual([ARP_REQUEST_FOR_NEXT_HOP]);
   });
 
   it('counts NoRoute for an off-subnet destination without a next hop', () => {
-    const drops = new DropCounters();
-    const services = new LinkServices(compileLinkSettings({
-      redMac: '00:00:5e:00:53:01',
-      blackMac: '00:00:5e:00:53:02',
-      routerAddress: '2001:db8:1::1',
-      routerPrefixLength: 64,
-      tepAddress: '192.0.2.1',
-      tepPrefixLength: 24,
-      tunnelInnerMtu: 1400,
-    }), drops);
+    const { services, drops } = setup(LINK_CONFIG);
     const frame = new Uint8Array(80);
     expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109, 0)).toBe(NeighborSend.Dropped);
     expect(drops.counts[DropReason.NoRoute]).toBe(1);

@@ -3,7 +3,8 @@ import { DropCounters, DropReason } from '../../src/dataplane/drop-reason.js';
 import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config.js';
 import { LinkServices } from '../../src/link/link-services.js';
 import { NeighborSend, NeighborState } from '../../src/link/neighbor-table.js';
-import { LinkPort, type LinkTransmitQueue } from '../../src/link/transmit-queue.js';
+import { LinkPort } from '../../src/link/transmit-queue.js';
+import { inReceiveSlot, LINK_CONFIG, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5: Ether()/IPv6()/ICMPv6ND_*()/ICMPv6NDOpt*(), checksums by scapy
 // (the RA with prf=0: medium router preference, RFC 4191 §2.2).
@@ -26,38 +27,14 @@ const NEIGHBOR_MAC = 0x00005e0053bb;
 const HOST = Uint8Array.from(Buffer.from('20010db8000100000000000000000100', 'hex'));
 const HOST_MAC = 0x00005e0053aa;
 
-const CONFIG: LinkConfig = {
-  redMac: '00:00:5e:00:53:01',
-  blackMac: '00:00:5e:00:53:02',
-  routerAddress: '2001:db8:1::1',
-  routerPrefixLength: 64,
-  tepAddress: '192.0.2.1',
-  tepPrefixLength: 24,
-  tunnelInnerMtu: 1400,
-};
-
 function setup(config: Partial<LinkConfig> = {}, random = () => 0) {
   const drops = new DropCounters();
-  const services = new LinkServices(compileLinkSettings({ ...CONFIG, ...config }), drops, { transmitFrames: 16, random });
+  const services = new LinkServices(compileLinkSettings({ ...LINK_CONFIG, ...config }), drops, { transmitFrames: 16, random });
   return { services, drops, transmit: services.transmit, nd: services.neighborDiscovery };
 }
 
 function feed(services: LinkServices, hex: string, now: number): number {
-  const frame = Buffer.from(hex, 'hex');
-  const rx = new Uint8Array(2048);
-  rx.set(frame, 64);
-  return services.receiveRed(rx, 64, frame.length, now);
-}
-
-function sentOn(transmit: LinkTransmitQueue, port: LinkPort): string[] {
-  const list = port === LinkPort.Red ? transmit.red : transmit.black;
-  const count = port === LinkPort.Red ? transmit.redCount : transmit.blackCount;
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = transmit.slots.start[list[i]];
-    out.push(Buffer.from(transmit.slots.bytes.subarray(start, start + transmit.slots.length[list[i]])).toString('hex'));
-  }
-  return out;
+  return services.receiveRed(...inReceiveSlot(hex), now);
 }
 
 /** An IPv6 frame waiting for its next hop, with a placeholder destination MAC. */
