@@ -20,7 +20,7 @@ import { readU16, readU32, writeU48 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
-import { IPV4_MIN_HEADER_BYTES, Ipv4Header, decrementIpv4Ttl, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
@@ -149,9 +149,6 @@ export class Pipeline {
   private readonly l2Vlan: Int32Array;
   /** Routed to black: the IPv4 destination to resolve; routed to red: unused (the inner destination is read). */
   private readonly nextHop: Float64Array;
-  /** Where the received frame began (for ICMP errors, which answer its source MAC). */
-  private readonly frameStart: Int32Array;
-  private readonly sealSa: (SecurityAssociation | null)[];
   private readonly status: Uint8Array;
 
   // Scratch objects, reused for every packet.
@@ -181,7 +178,6 @@ export class Pipeline {
     this.link = parts.link;
     this.icmpErrors = parts.link?.icmpErrors ?? parts.icmpErrors ?? null;
     this.drops = parts.drops;
-    this.frameStart = new Int32Array(n);
     this.encryptor = new EspEncryptor(parts.sad, n);
     this.decryptor = new EspDecryptor(parts.sad, n);
     this.txRed = new TransmitList(n);
@@ -197,7 +193,6 @@ export class Pipeline {
     }
     this.l2Vlan = new Int32Array(n);
     this.nextHop = new Float64Array(n);
-    this.sealSa = new Array<SecurityAssociation | null>(n).fill(null);
     this.status = new Uint8Array(n);
     this.packets = { bytes: NO_ESP_PACKETS.bytes, start: NO_ESP_PACKETS.start, length: NO_ESP_PACKETS.length, status: this.status };
     this.peerTepBits = Int32Array.from(parts.settings.peers, (p) => p.tep | 0);
@@ -224,12 +219,15 @@ export class Pipeline {
     if (from === Port.Red) this.counters.redFrames += count;
     else this.counters.blackFrames += count;
 
+    // The ESP engines queue each packet as soon as it is classified: its headers are still in
+    // cache and parsed, so they are not parsed again.
+    this.encryptor.begin(this.packets, now);
+    this.decryptor.begin(this.packets, now);
     for (let i = 0; i < count; i++) {
-      this.sealSa[i] = null;
       this.verdict[i] = from === Port.Red ? this.classifyRed(i, now) : this.classifyBlack(i, now);
     }
-    this.sealStage(count, now);
-    this.openStage(count, now);
+    this.sealStage(count);
+    this.openStage(count);
     this.transmitStage(count, now);
   }
 
@@ -248,10 +246,10 @@ export class Pipeline {
         this.counters.bridgedToBlack++;
         return Verdict.BridgeToBlack;
       case EtherType.Ipv6:
-        if (gw === null) return this.bridgedIp(i, Direction.Outbound, now);
+        if (gw === null) return this.bridgedIp(i, Direction.Outbound, null, now);
         return this.routeRedIpv6(i, now);
       case EtherType.Ipv4:
-        return this.bridgedIp(i, Direction.Outbound, now);
+        return this.bridgedIp(i, Direction.Outbound, null, now);
       default:
         return this.drop(DropReason.Unsupported);
     }
@@ -294,7 +292,7 @@ export class Pipeline {
       link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
-    if (this.extractor.extract(bytes, l3, length, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (this.extractor.extractIpv6Header(bytes, this.v6, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
 
     // Tunnel-mode policy on the IPv6 header itself (RFC 4891 App. A).
     const index = this.spd.lookup(this.sel);
@@ -302,23 +300,22 @@ export class Pipeline {
     if (index !== NO_MATCH && action === SpdAction.Discard) return this.drop(DropReason.Discard);
     if (action === SpdAction.Protect) {
       const protect = this.spd.entries[index].protect;
-      if (protect !== null && protect.mode === 'tunnel') return this.sealOrDrop(i, index, length, now);
+      if (protect !== null && protect.mode === 'tunnel') return this.sealOrDrop(i, index, length, null, now);
     }
 
     // Otherwise route into the 6in4 tunnel of the peer that owns the destination (RFC 4891 §5.1).
     const row = this.peerTable.firstMatch(this.sel);
     if (row < 0) return this.drop(DropReason.NoRoute);
     const peer = this.peerOfRow[row];
-    const gw = this.settings.gateway!;
     const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
     this.setL3(i, outer, length + SIX_IN_FOUR_OVERHEAD);
-    if (this.extractor.extractVerified(bytes, outer, length + SIX_IN_FOUR_OVERHEAD, Direction.Outbound, this.sel) !== WireStatus.Ok) {
+    if (this.extractor.extractIpv4Header(bytes, this.sixInFour.header, Direction.Outbound, this.sel) !== WireStatus.Ok) {
       return this.drop(DropReason.Malformed);
     }
     const outerIndex = this.spd.lookup(this.sel);
     switch (this.spd.actionOf(outerIndex)) {
       case SpdAction.Protect:
-        return this.sealOrDrop(i, outerIndex, length + SIX_IN_FOUR_OVERHEAD, now);
+        return this.sealOrDrop(i, outerIndex, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
       case SpdAction.Bypass: {
         // Clear 6in4, as the operator's policy allows.
         if (length + SIX_IN_FOUR_OVERHEAD > this.peerPathMtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.peerPathMtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
@@ -333,16 +330,16 @@ export class Pipeline {
   /**
    * An IP packet crossing the appliance as a bridge (IPv4 in both roles, everything in the
    * transparent role): BYPASS bridges it untouched, PROTECT seals it, anything else drops.
+   * `parsed`: the packet's IPv4 header when the caller has parsed and verified it already.
    */
-  private bridgedIp(i: number, direction: Direction, now: number): number {
+  private bridgedIp(i: number, direction: Direction, parsed: Ipv4Header | null, now: number): number {
     const bytes = this.slots.bytes;
     const frame = this.slots.start[i];
     const l3 = this.eth.l3Offset;
     const avail = this.slots.length[i] - (l3 - frame);
-    // Red traffic arrives here first; black IPv4 was verified by blackIpv4 (RFC 1812 §5.2.2, once).
-    const status = direction === Direction.Outbound
+    const status = parsed === null
       ? this.extractor.extract(bytes, l3, avail, direction, this.sel)
-      : this.extractor.extractVerified(bytes, l3, avail, direction, this.sel);
+      : this.extractor.extractIpv4Header(bytes, parsed, direction, this.sel);
     if (status !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     const index = this.spd.lookup(this.sel);
     switch (this.spd.actionOf(index)) {
@@ -360,7 +357,7 @@ export class Pipeline {
         const length = this.ipLength(bytes, l3, avail);
         if (length < 0) return this.drop(DropReason.Malformed);
         this.setL3(i, l3, length);
-        return this.sealOrDrop(i, index, length, now);
+        return this.sealOrDrop(i, index, length, bytes[l3] >>> 4 === 4 ? this.v4 : null, now);
       }
       default:
         return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
@@ -370,9 +367,10 @@ export class Pipeline {
   /**
    * Finds the outbound SA of PROTECT entry `index`, checks the result fits the path (else an
    * ICMP error to the sender, RFC 4301 §8, RFC 3884 appendix: never clear an inner DF), and
-   * marks the slot for sealing. start/length are the packet ESP will protect.
+   * queues the packet for sealing. start/length are the packet ESP will protect; `ipv4` is its
+   * header when it is IPv4 and parsed already.
    */
-  private sealOrDrop(i: number, index: number, length: number, now: number): number {
+  private sealOrDrop(i: number, index: number, length: number, ipv4: Ipv4Header | null, now: number): number {
     const entry = this.spd.entries[index];
     const sa = this.sad.lookupOutbound(entry.id);
     if (sa === null) return this.drop(DropReason.NoSa);
@@ -388,13 +386,13 @@ export class Pipeline {
       const fits = tunnel ? room : room + outerHeader;
       return this.tooBig(i, fits, now);
     }
-    this.sealSa[i] = sa;
     if (this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6))) {
       this.routeToBlack(i, sa.destinationV4);
     } else {
       this.l2Mode[i] = L2Mode.Preserve;
     }
-    return Verdict.Seal;
+    const status = this.encryptor.prepare(sa, i, this.slots.base(i) + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES, this.slots.limit(i), ipv4);
+    return status === EspStatus.Pending ? Verdict.Seal : this.drop(this.espDrop(status));
   }
 
   /** The packet at start/length does not fit `mtu` bytes: ICMP back to its source, then drop. */
@@ -465,7 +463,7 @@ export class Pipeline {
         return this.blackIpv4(i, now);
       case EtherType.Ipv6:
         // IPv6 has no business on the IPv4 black side unless policy bridges it.
-        return this.bridgedIp(i, Direction.Inbound, now);
+        return this.bridgedIp(i, Direction.Inbound, null, now);
       default:
         return this.drop(DropReason.Unsupported);
     }
@@ -484,27 +482,27 @@ export class Pipeline {
     if (esp) {
       this.setL3(i, l3, h.totalLength);
       // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
-      if (toUs || this.decryptorKnows(bytes, l3)) return Verdict.Open;
+      if (toUs || this.decryptorKnows(bytes, l3)) return this.queueOpen(i, h);
       this.setL3Frame(i, frame, this.slots.length[i]);
     }
-    if (!toUs) return this.bridgedIp(i, Direction.Inbound, now);
+    if (!toUs) return this.bridgedIp(i, Direction.Inbound, h, now);
 
     // Addressed to our tunnel endpoint.
     switch (h.protocol) {
       case IpProtocol.Ipv6: {
         // Clear 6in4 to us: only where policy bypasses it (RFC 4891 §5.1 requires ESP otherwise).
-        if (this.extractor.extractVerified(bytes, l3, avail, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+        if (this.extractor.extractIpv4Header(bytes, h, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
         const index = this.spd.lookup(this.sel);
         const action = this.spd.actionOf(index);
         if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
         if (action !== SpdAction.Bypass) return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
         this.setL3(i, l3, h.totalLength);
-        return this.deliverSixInFour(i, now);
+        return this.deliverSixInFour(i);
       }
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
       case IpProtocol.Icmpv4:
-        if (this.pathMtuReport(l3, h, now)) return this.consumeSilently();
+        if (this.pathMtuReport(h, now)) return this.consumeSilently();
         return this.drop(DropReason.Unsupported);
       default:
         return this.drop(DropReason.Unsupported);
@@ -524,7 +522,7 @@ export class Pipeline {
     }
   }
 
-  private pathMtuReport(l3: number, h: Ipv4Header, now: number): boolean {
+  private pathMtuReport(h: Ipv4Header, now: number): boolean {
     const bytes = this.slots.bytes;
     const icmp = h.payloadOffset;
     if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
@@ -574,22 +572,11 @@ export class Pipeline {
 
   // ---- seal ----------------------------------------------------------------------------------
 
-  private sealStage(count: number, now: number): void {
-    let any = false;
-    for (let i = 0; i < count; i++) {
-      if (this.verdict[i] !== Verdict.Seal) continue;
-      if (!any) {
-        this.encryptor.begin(this.packets, now);
-        any = true;
-      }
-      const status = this.encryptor.prepare(this.sealSa[i]!, i, this.slots.base(i) + ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES, this.slots.limit(i));
-      if (status !== EspStatus.Pending) this.verdict[i] = this.drop(this.espDrop(status));
-    }
-    if (!any) return;
+  /** Seals the packets sealOrDrop queued, in one AEAD call. */
+  private sealStage(count: number): void {
     this.encryptor.seal();
     for (let i = 0; i < count; i++) {
       if (this.verdict[i] !== Verdict.Seal) continue;
-      this.sealSa[i] = null;
       if (this.status[i] !== EspStatus.Ok) {
         this.verdict[i] = this.drop(this.espDrop(this.status[i]));
         continue;
@@ -601,19 +588,14 @@ export class Pipeline {
 
   // ---- open ----------------------------------------------------------------------------------
 
-  private openStage(count: number, now: number): void {
-    let any = false;
-    for (let i = 0; i < count; i++) {
-      if (this.verdict[i] !== Verdict.Open) continue;
-      if (!any) {
-        this.decryptor.begin(this.packets, now);
-        any = true;
-      }
-      const status = this.decryptor.prepare(i);
-      if (status === EspStatus.Pending) continue;
-      this.verdict[i] = this.notOpened(i, status);
-    }
-    if (!any) return;
+  /** Queues the ESP packet at start/length, its outer IPv4 header parsed in `h`, for the batch's AEAD call. */
+  private queueOpen(i: number, h: Ipv4Header): number {
+    const status = this.decryptor.prepare(i, h);
+    return status === EspStatus.Pending ? Verdict.Open : this.notOpened(status);
+  }
+
+  /** Opens the packets queueOpen queued, in one AEAD call, and decides again on what they carried. */
+  private openStage(count: number): void {
     this.decryptor.open();
     for (let i = 0; i < count; i++) {
       if (this.verdict[i] !== Verdict.Open) continue;
@@ -623,12 +605,12 @@ export class Pipeline {
         continue;
       }
       this.counters.opened++;
-      this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!, now);
+      this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!);
     }
   }
 
   /** A packet ESP prepare refused before the AEAD call. */
-  private notOpened(i: number, status: EspStatus): number {
+  private notOpened(status: EspStatus): number {
     switch (status) {
       case EspStatus.Keepalive:
         this.counters.keepalives++;
@@ -646,22 +628,22 @@ export class Pipeline {
    * delivers the inner packet; transport mode over 6in4 is decapsulated (gateway role), and
    * a router's own 6in4/IPIP packet goes on to it unchanged (transparent role, RFC 3884).
    */
-  private afterOpen(i: number, sa: SecurityAssociation, now: number): number {
+  private afterOpen(i: number, sa: SecurityAssociation): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const n = this.slots.length[i];
-    // The ESP engine restored (transport) or verified (tunnel) the IPv4 header.
-    if (this.extractor.extractVerified(bytes, s, n, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (this.openedSelectors(bytes, s, n) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     if (this.spd.verifyInbound(this.spd.indexOfId(sa.policyId), this.sel) !== InboundSelectorCheck.Ok) return this.drop(DropReason.SelectorMismatch);
     const peer = this.peerOfSa(sa);
     const version = bytes[s] >>> 4;
     if (sa.mode === 'tunnel') {
       if (version !== 6 || this.settings.gateway === null) return this.drop(DropReason.Unsupported);
       if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
-      return this.deliverIpv6ToRed(i, s, n, now);
+      return this.deliverIpv6ToRed(i, s, n);
     }
     const protocol = bytes[s + 9];
-    if (this.settings.gateway !== null && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i, now);
+    // 6in4 is IPv4 protocol 41, its header parsed by openedSelectors.
+    if (this.settings.gateway !== null && version === 4 && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i);
     // Transparent role: check the tunnelled packet inside (RFC 3884), then pass the router's
     // own tunnel packet on with the frame's original MACs.
     if (protocol === IpProtocol.Ipv6 || protocol === IpProtocol.Ipv4) {
@@ -673,22 +655,31 @@ export class Pipeline {
     return Verdict.ForwardToRed;
   }
 
-  /** start/length: a protocol-41 IPv4 packet addressed to our TEP. Decapsulate and route to red. */
-  private deliverSixInFour(i: number, now: number): number {
+  /**
+   * Selectors of a packet the ESP engine opened into this.sel; an IPv4 header (restored by
+   * transport mode, or verified as tunnel mode's inner packet) is left parsed in this.v4.
+   */
+  private openedSelectors(bytes: Uint8Array, s: number, n: number): WireStatus {
+    if (bytes[s] >>> 4 !== 4) return this.extractor.extract(bytes, s, n, Direction.Inbound, this.sel);
+    const status = reparseIpv4(bytes, s, n, this.v4);
+    return status === WireStatus.Ok ? this.extractor.extractIpv4Header(bytes, this.v4, Direction.Inbound, this.sel) : status;
+  }
+
+  /** start/length: a protocol-41 IPv4 packet addressed to our TEP, its header parsed in this.v4. Decapsulate and route to red. */
+  private deliverSixInFour(i: number): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
-    if (reparseIpv4(bytes, s, this.slots.length[i], this.v4) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     const peer = this.peerByTep(this.v4.src | 0);
     if (peer < 0) return this.drop(DropReason.SpoofedTunnelSource);
     const result = decapsulateSixInFour(bytes, s, this.v4, this.peerTepBits[peer], this.inner);
     if (result !== TUNNEL_PASS) return this.drop(result);
     const { start, length } = this.inner;
-    if (this.extractor.extract(bytes, start, length, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (this.extractor.extractIpv6Header(bytes, this.inner.ipv6, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
-    return this.deliverIpv6ToRed(i, start, length, now);
+    return this.deliverIpv6ToRed(i, start, length);
   }
 
-  private deliverIpv6ToRed(i: number, start: number, length: number, now: number): number {
+  private deliverIpv6ToRed(i: number, start: number, length: number): number {
     const bytes = this.slots.bytes;
     // The appliance answers only on red: its own address through the tunnel is not served.
     if (this.link!.isRouterDestination(bytes, start + 24)) return this.drop(DropReason.Unsupported);
@@ -814,7 +805,7 @@ export class Pipeline {
     this.nextHop[i] = destination >>> 0;
   }
 
-  /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked. */
+  /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked; leaves an IPv4 header parsed in this.v4. */
   private ipLength(bytes: Uint8Array, l3: number, avail: number): number {
     const version = bytes[l3] >>> 4;
     if (version === 4) return reparseIpv4(bytes, l3, avail, this.v4) === WireStatus.Ok ? this.v4.totalLength : -1;

@@ -18,7 +18,7 @@
  * Transport mode over UDP does not fix inner TCP/UDP checksums for NAT (RFC 3948 §3.1.2).
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { readU16, writeU16 } from '../wire/bytes.js';
+import { copyBytes, readU16, writeU16 } from '../wire/bytes.js';
 import { checksumAdjust16 } from '../wire/checksum.js';
 import {
   IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, IPV4_TTL, Ipv4Header, isIpv4Fragment, parseIpv4,
@@ -84,11 +84,12 @@ export class EspDecryptor {
 
   /**
    * Checks packet i (the IP packet at start[i], length[i]) and queues it for opening (Pending).
+   * `ipv4`: its outer IPv4 header when the caller has it parsed already (not parsed again).
    * Any other status is final and leaves the packet untouched. Also written to status[i].
    */
-  prepare(i: number): EspStatus {
+  prepare(i: number, ipv4: Ipv4Header | null = null): EspStatus {
     this.saOf[i] = null;
-    const status = this.classify(i);
+    const status = this.classify(i, ipv4);
     this.packets.status[i] = status;
     return status;
   }
@@ -107,7 +108,7 @@ export class EspDecryptor {
     this.sad.deliverEvents();
   }
 
-  private classify(i: number): EspStatus {
+  private classify(i: number, ipv4: Ipv4Header | null): EspStatus {
     if (this.count >= this.capacity) return EspStatus.BatchFull;
     const { bytes, start, length } = this.packets;
     const s = start[i];
@@ -121,12 +122,13 @@ export class EspDecryptor {
     let nextHeaderByte: number;
     const version = bytes[s] >>> 4;
     if (version === 4) {
-      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+      const h = ipv4 ?? (reparseIpv4(bytes, s, n, this.v4) === WireStatus.Ok ? this.v4 : null);
+      if (h === null) return EspStatus.Malformed;
       // RFC 4303 §3.4.1: reassembly happens before ESP processing, not here.
-      if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
-      protocol = this.v4.protocol;
-      upper = this.v4.payloadOffset;
-      end = s + this.v4.totalLength;
+      if (isIpv4Fragment(h)) return EspStatus.Fragment;
+      protocol = h.protocol;
+      upper = h.payloadOffset;
+      end = s + h.totalLength;
       dst = s + IPV4_DST;
       addressLength = IPV4_ADDRESS_BYTES;
       nextHeaderByte = s + IPV4_PROTOCOL;
@@ -279,7 +281,7 @@ export class EspDecryptor {
     const headerBytes = headersEnd - ipStart;
     const shift = payload - headersEnd;
     const newStart = ipStart + shift;
-    bytes.copyWithin(newStart, ipStart, headersEnd);
+    copyBytes(bytes, newStart, bytes, ipStart, headerBytes);
     const protocolByte = this.opNextHeaderByte[k] + shift;
     const protocol = bytes[protocolByte];
     bytes[protocolByte] = nextHeader;

@@ -11,7 +11,7 @@
  * No allocation per packet; every outcome is an EspStatus.
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { readU16, writeU16, writeU32 } from '../wire/bytes.js';
+import { copyBytes, readU16, writeU16, writeU32 } from '../wire/bytes.js';
 import { checksumAdjust16 } from '../wire/checksum.js';
 import {
   IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
@@ -69,11 +69,12 @@ export class EspEncryptor {
 
   /**
    * Prepares packet i (the IP packet at start[i], length[i], inside the slot [lo, hi)) for `sa`.
+   * `ipv4`: the packet's IPv4 header when the caller has it parsed already (not parsed again).
    * On Pending, start/length already describe the ESP packet; seal() fills in the ciphertext.
    * Any other status is final and leaves the packet unchanged. Also written to status[i].
    */
-  prepare(sa: SecurityAssociation, i: number, lo: number, hi: number): EspStatus {
-    const status = this.build(sa, i, lo, hi);
+  prepare(sa: SecurityAssociation, i: number, lo: number, hi: number, ipv4: Ipv4Header | null = null): EspStatus {
+    const status = this.build(sa, i, lo, hi, ipv4);
     this.packets.status[i] = status;
     return status;
   }
@@ -103,7 +104,7 @@ export class EspEncryptor {
     this.sad.deliverEvents();
   }
 
-  private build(sa: SecurityAssociation, i: number, lo: number, hi: number): EspStatus {
+  private build(sa: SecurityAssociation, i: number, lo: number, hi: number, ipv4: Ipv4Header | null): EspStatus {
     if (this.count >= this.capacity) return EspStatus.BatchFull;
     if (sa.direction !== 'outbound') return EspStatus.NoSa;
     if (!sa.usable) {
@@ -114,22 +115,27 @@ export class EspEncryptor {
     const s = start[i];
     const n = length[i];
     if (s < lo || n < 1 || s + n > hi) return EspStatus.Malformed;
-    return sa.mode === 'tunnel' ? this.buildTunnel(sa, i, bytes, s, n, lo, hi) : this.buildTransport(sa, i, bytes, s, n, lo, hi);
+    if (bytes[s] >>> 4 === 4) {
+      ipv4 ??= reparseIpv4(bytes, s, n, this.v4) === WireStatus.Ok ? this.v4 : null;
+      if (ipv4 === null) return EspStatus.Malformed;
+    } else {
+      ipv4 = null;
+    }
+    return sa.mode === 'tunnel' ? this.buildTunnel(sa, i, bytes, s, n, lo, hi, ipv4) : this.buildTransport(sa, i, bytes, s, n, lo, hi, ipv4);
   }
 
   /** Tunnel mode (RFC 4303 §3.1.2): new outer IP header, the whole inner packet is the payload. */
-  private buildTunnel(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number): EspStatus {
+  private buildTunnel(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number, ipv4: Ipv4Header | null): EspStatus {
     let innerLength: number;
     let nextHeader: number;
     let tos: number;
     let df: boolean;
     const version = bytes[s] >>> 4;
-    if (version === 4) {
-      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
-      innerLength = this.v4.totalLength; // drops link padding past the datagram
+    if (ipv4 !== null) {
+      innerLength = ipv4.totalLength; // drops link padding past the datagram
       nextHeader = IpProtocol.Ipv4;
-      tos = this.v4.tos;
-      df = this.v4.dontFragment;
+      tos = ipv4.tos;
+      df = ipv4.dontFragment;
     } else if (version === 6) {
       if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
       innerLength = IPV6_HEADER_BYTES + this.v6.payloadLength;
@@ -193,18 +199,17 @@ export class EspEncryptor {
    * Transport mode (RFC 4303 §3.1.1): ESP goes between the IP header (IPv6: the headers that
    * must precede it) and the rest, which stays in place; the headers move into the headroom.
    */
-  private buildTransport(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number): EspStatus {
+  private buildTransport(sa: SecurityAssociation, i: number, bytes: Uint8Array, s: number, n: number, lo: number, hi: number, ipv4: Ipv4Header | null): EspStatus {
     let insert: number;
     let nextHeaderByte: number;
     let packetLength: number;
     const version = bytes[s] >>> 4;
-    if (version === 4) {
-      if (reparseIpv4(bytes, s, n, this.v4) !== WireStatus.Ok) return EspStatus.Malformed;
+    if (ipv4 !== null) {
       // RFC 4303 §3.3.4: transport mode applies to whole datagrams, never to fragments.
-      if (isIpv4Fragment(this.v4)) return EspStatus.Fragment;
-      insert = this.v4.payloadOffset;
+      if (isIpv4Fragment(ipv4)) return EspStatus.Fragment;
+      insert = ipv4.payloadOffset;
       nextHeaderByte = s + IPV4_PROTOCOL;
-      packetLength = this.v4.totalLength;
+      packetLength = ipv4.totalLength;
     } else if (version === 6) {
       if (parseIpv6(bytes, s, n, this.v6) !== WireStatus.Ok) return EspStatus.Malformed;
       packetLength = IPV6_HEADER_BYTES + this.v6.payloadLength;
@@ -230,7 +235,7 @@ export class EspEncryptor {
     const nextHeader = bytes[nextHeaderByte];
     writeEspTrailer(bytes, insert + payloadLength, pad, nextHeader);
     const total = espEnd - newStart;
-    bytes.copyWithin(newStart, s, insert);
+    copyBytes(bytes, newStart, bytes, s, insert - s);
     const esp = insert - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);

@@ -10,7 +10,7 @@
  */
 
 import { inRange, readU16, readU32 } from '../wire/bytes.js';
-import { Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
+import { Ipv4Header, parseIpv4 } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, IPV6_NO_UPPER_LAYER, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, ROUTING_TYPE_2, walkIpv6Extensions } from '../wire/ipv6.js';
 import { MH_TYPE } from '../wire/mobility.js';
 import { IpProtocol } from '../wire/protocol.js';
@@ -58,32 +58,27 @@ export class PacketSelectorExtractor {
    * the packet cannot be classified (drop it); `out.family` is 0 after a failure.
    */
   extract(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
-    return this.extractPacket(bytes, off, len, direction, out, true);
-  }
-
-  /**
-   * As extract, for a packet whose IPv4 header checksum is already known good (verified on
-   * ingress, or written by the appliance): every length check still applies, but the header is
-   * not summed again (a router verifies it once per hop, RFC 1812 §5.2.2).
-   */
-  extractVerified(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
-    return this.extractPacket(bytes, off, len, direction, out, false);
-  }
-
-  private extractPacket(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors, verifyChecksum: boolean): WireStatus {
     out.family = 0;
     if (!inRange(bytes, off, len)) return WireStatus.BadRange;
     if (len < 1) return WireStatus.Truncated;
     const version = bytes[off] >>> 4;
-    if (version === 4) return this.extractIpv4(bytes, off, len, direction, out, verifyChecksum);
-    if (version === 6) return this.extractIpv6(bytes, off, len, direction, out);
+    if (version === 4) {
+      const status = parseIpv4(bytes, off, len, this.v4);
+      return status === WireStatus.Ok ? this.extractIpv4Header(bytes, this.v4, direction, out) : status;
+    }
+    if (version === 6) {
+      const status = parseIpv6(bytes, off, len, this.v6);
+      return status === WireStatus.Ok ? this.extractIpv6Header(bytes, this.v6, direction, out) : status;
+    }
     return WireStatus.BadVersion;
   }
 
-  private extractIpv4(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors, verifyChecksum: boolean): WireStatus {
-    const h = this.v4;
-    const status = verifyChecksum ? parseIpv4(bytes, off, len, h) : reparseIpv4(bytes, off, len, h);
-    if (status !== WireStatus.Ok) return status;
+  /**
+   * As extract, for an IPv4 packet whose header the caller has parsed already (parseIpv4 or
+   * reparseIpv4 into `h`, or written it): the data plane parses each header once.
+   */
+  extractIpv4Header(bytes: Uint8Array, h: Ipv4Header, direction: Direction, out: PacketSelectors): WireStatus {
+    out.family = 0;
     const outbound = direction === Direction.Outbound;
     out.local[0] = outbound ? h.src : h.dst;
     out.remote[0] = outbound ? h.dst : h.src;
@@ -98,13 +93,13 @@ export class PacketSelectorExtractor {
     return WireStatus.Ok;
   }
 
-  private extractIpv6(bytes: Uint8Array, off: number, len: number, direction: Direction, out: PacketSelectors): WireStatus {
-    const h = this.v6;
+  /** As extract, for an IPv6 packet whose fixed header the caller has parsed into `h` (the extension headers are walked here). */
+  extractIpv6Header(bytes: Uint8Array, h: Ipv6Header, direction: Direction, out: PacketSelectors): WireStatus {
+    out.family = 0;
     const walk = this.walk;
-    let status = parseIpv6(bytes, off, len, h);
-    if (status !== WireStatus.Ok) return status;
+    const off = h.payloadOffset - IPV6_HEADER_BYTES;
     const packetLength = IPV6_HEADER_BYTES + h.payloadLength;
-    status = walkIpv6Extensions(bytes, off, packetLength, walk);
+    let status = walkIpv6Extensions(bytes, off, packetLength, walk);
     if (status !== WireStatus.Ok) return status;
     // RFC 3776 §4.2: the home address stands for the source and destination the SAs are keyed on.
     const srcOff = walk.homeAddressOffset !== -1 ? walk.homeAddressOffset : h.srcOffset;

@@ -2,7 +2,8 @@
  * 6in4: IPv6 carried in IPv4 protocol 41 (RFC 4213 §3.5), encapsulated and decapsulated in place
  * in a frame slot. The outer header is written into the headroom in front of the IPv6 packet.
  */
-import { IPV4_MIN_HEADER_BYTES, Ipv4Header, isIpv4Fragment, readIpv4Ecn, writeIpv4Header } from '../wire/ipv4.js';
+import { readU16 } from '../wire/bytes.js';
+import { IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, Ipv4Header, isIpv4Fragment, readIpv4Ecn, writeIpv4Header } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, Ipv6Header, parseIpv6, readIpv6Ecn, writeIpv6Ecn } from '../wire/ipv6.js';
 import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
@@ -23,7 +24,8 @@ export interface SixInFourEndpoints {
 
 /** Writes outer IPv4 headers; holds the reusable header template and the datagram id counter. */
 export class SixInFourEncapsulator {
-  private readonly outer = new Ipv4Header();
+  /** The outer header last written, complete as parseIpv4 would describe it (no need to parse it back). */
+  readonly header = new Ipv4Header();
   private id = 0;
 
   /**
@@ -31,7 +33,7 @@ export class SixInFourEncapsulator {
    * IPV4_MIN_HEADER_BYTES of headroom. Returns the new start (start - 20).
    */
   encapsulate(bytes: Uint8Array, start: number, length: number, tep: SixInFourEndpoints): number {
-    const h = this.outer;
+    const h = this.header;
     const outerStart = start - SIX_IN_FOUR_OVERHEAD;
     // RFC 6040 §4.1: copy ECN; the DSCP is not copied (pipe model, RFC 2983 §3.1).
     h.tos = outerEcnOnEncapsulation(readIpv6Ecn(bytes, start));
@@ -46,6 +48,10 @@ export class SixInFourEncapsulator {
     h.src = tep.local;
     h.dst = tep.remote;
     writeIpv4Header(bytes, outerStart, h);
+    h.headerLength = IPV4_MIN_HEADER_BYTES;
+    h.checksum = readU16(bytes, outerStart + IPV4_CHECKSUM);
+    h.payloadOffset = start;
+    h.payloadLength = length;
     return outerStart;
   }
 }

@@ -37,11 +37,21 @@ export function writeU48(bytes: Uint8Array, off: number, value: number): void {
   writeU32(bytes, off + 2, value - high * 0x1_0000_0000);
 }
 
+/** Moves inside one buffer up to this long are a JS loop: the copyWithin builtin call costs more than a header's bytes. */
+const SHORT_MOVE_BYTES = 64;
+
 /** Copies len bytes without allocating; correct when both ranges overlap inside one buffer. */
 export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
   if (dst === src) {
-    dst.copyWithin(dstOff, srcOff, srcOff + len);
-    return;
+    if (len > SHORT_MOVE_BYTES) {
+      dst.copyWithin(dstOff, srcOff, srcOff + len);
+      return;
+    }
+    if (dstOff > srcOff) {
+      // Moving towards the end: copy from the back so an overlap is read before it is written.
+      for (let i = len - 1; i >= 0; i--) dst[dstOff + i] = dst[srcOff + i];
+      return;
+    }
   }
   for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
 }

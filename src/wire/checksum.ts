@@ -7,7 +7,8 @@
 
 /** Folds carries above bit 15 back into the low 16 bits (RFC 1071 §4.1). */
 function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  // A shift while the sum fits 32 bits (any sum over a 64 KiB packet does); exact division beyond.
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum <= 0xffff_ffff ? sum >>> 16 : Math.floor(sum / 0x10000));
   return sum;
 }
 
@@ -27,7 +28,12 @@ export function onesComplementSum(bytes: Uint8Array, off: number, len: number, i
 
 /** The checksum field value for a range (0 when verifying a range that includes a correct checksum). */
 export function internetChecksum(bytes: Uint8Array, off: number, len: number, initial = 0): number {
-  return ~onesComplementSum(bytes, off, len, initial) & 0xffff;
+  return checksumOfSum(onesComplementSum(bytes, off, len, initial));
+}
+
+/** The checksum field value for a sum of 16-bit words (folded here, then complemented). */
+export function checksumOfSum(sum: number): number {
+  return ~fold(sum) & 0xffff;
 }
 
 /** Sum of the IPv4 pseudo-header: source, destination, zero, protocol, upper-layer length (RFC 768, RFC 793 §3.1). */

@@ -1,7 +1,7 @@
 /** IPv4 header codec (RFC 791): parse with options and checksum, fresh-header writer, TTL and ECN updates. */
 
 import { inRange, readU16, readU32, writeU16, writeU32 } from './bytes.js';
-import { checksumAdjust16, internetChecksum } from './checksum.js';
+import { checksumAdjust16, checksumOfSum, internetChecksum } from './checksum.js';
 import { WireStatus } from './status.js';
 
 export const IPV4_VERSION = 4;
@@ -158,18 +158,25 @@ export function parseIpv4Quote(bytes: Uint8Array, off: number, len: number, out:
  */
 export function writeIpv4Header(bytes: Uint8Array, off: number, h: Ipv4Header): number {
   if (!inRange(bytes, off, IPV4_MIN_HEADER_BYTES)) return 0;
-  bytes[off + IPV4_VERSION_IHL] = (IPV4_VERSION << 4) | (IPV4_MIN_HEADER_BYTES / 4);
-  bytes[off + IPV4_TOS] = h.tos;
-  writeU16(bytes, off + IPV4_TOTAL_LENGTH, h.totalLength);
-  writeU16(bytes, off + IPV4_ID, h.id);
+  // The header as its 16-bit words (RFC 791 §3.1), so the checksum is summed without reading back.
+  const versionIhlTos = (((IPV4_VERSION << 4) | (IPV4_MIN_HEADER_BYTES / 4)) << 8) | (h.tos & 0xff);
+  const totalLength = h.totalLength & 0xffff;
+  const id = h.id & 0xffff;
   const flags = (h.dontFragment ? FLAG_DF : 0) | (h.moreFragments ? FLAG_MF : 0);
-  writeU16(bytes, off + IPV4_FLAGS_FRAGMENT, flags | ((h.fragmentOffset >>> 3) & FRAGMENT_OFFSET_MASK));
-  bytes[off + IPV4_TTL] = h.ttl;
-  bytes[off + IPV4_PROTOCOL] = h.protocol;
-  writeU16(bytes, off + IPV4_CHECKSUM, 0);
-  writeU32(bytes, off + IPV4_SRC, h.src);
-  writeU32(bytes, off + IPV4_DST, h.dst);
-  writeU16(bytes, off + IPV4_CHECKSUM, internetChecksum(bytes, off, IPV4_MIN_HEADER_BYTES));
+  const flagsFragment = flags | ((h.fragmentOffset >>> 3) & FRAGMENT_OFFSET_MASK);
+  const ttlProtocol = ((h.ttl & 0xff) << 8) | (h.protocol & 0xff);
+  const src = h.src;
+  const dst = h.dst;
+  writeU16(bytes, off + IPV4_VERSION_IHL, versionIhlTos);
+  writeU16(bytes, off + IPV4_TOTAL_LENGTH, totalLength);
+  writeU16(bytes, off + IPV4_ID, id);
+  writeU16(bytes, off + IPV4_FLAGS_FRAGMENT, flagsFragment);
+  writeU16(bytes, off + IPV4_TTL, ttlProtocol);
+  writeU32(bytes, off + IPV4_SRC, src);
+  writeU32(bytes, off + IPV4_DST, dst);
+  const sum = versionIhlTos + totalLength + id + flagsFragment + ttlProtocol +
+    (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  writeU16(bytes, off + IPV4_CHECKSUM, checksumOfSum(sum));
   return IPV4_MIN_HEADER_BYTES;
 }
 
