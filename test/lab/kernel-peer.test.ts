@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startWanCapture } from '../../src/lab/capture.js';
@@ -28,6 +29,8 @@ const VM = 'rm-kv';
 const ROOT = packageRoot();
 const CONFIG = path.join(ROOT, 'test', 'fixtures', 'lab', 'kernel-gateway.yaml');
 const KERNEL_VM = path.join(peersDir, 'kernel-vm.sh');
+// The VM image cache goes to /tmp: ../shared may be read-only (kernel-vm.sh caches next to itself).
+process.env.KERNEL_VM_CACHE ??= path.join(tmpdir(), 'redblack-kernel-vm-cache');
 const MANUAL_XFRM_SETUP = path.join(peersDir, 'examples', 'kernel-vm-manual-xfrm-setup.sh');
 const { a: SITE_A, b: SITE_B } = LAB_ADDRESSES;
 /** The VM's sit address, in site b's prefix (the peer's prefix in the fixture). */
