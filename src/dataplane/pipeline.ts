@@ -147,8 +147,8 @@ export class Pipeline {
   /** L2 Route templates: destination 0 (the neighbor layer fills it in) and our MAC; red at 0, black at 12. */
   private readonly routeMacs = new Uint8Array(2 * ETHERNET_ADDRESSES_BYTES);
   private readonly l2Vlan: Int32Array;
-  /** Routed to black: the IPv4 destination to resolve; routed to red: unused (the inner destination is read). */
-  private readonly nextHop: Float64Array;
+  /** Routed to black: the IPv4 destination to resolve (int32 bit pattern); routed to red: unused (the inner destination is read). */
+  private readonly nextHop: Int32Array;
   private readonly status: Uint8Array;
 
   // Scratch objects, reused for every packet.
@@ -192,7 +192,7 @@ export class Pipeline {
       writeU48(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC, parts.link.settings.blackMac);
     }
     this.l2Vlan = new Int32Array(n);
-    this.nextHop = new Float64Array(n);
+    this.nextHop = new Int32Array(n);
     this.status = new Uint8Array(n);
     this.packets = { bytes: NO_ESP_PACKETS.bytes, start: NO_ESP_PACKETS.start, length: NO_ESP_PACKETS.length, status: this.status };
     this.peerTepBits = Int32Array.from(parts.settings.peers, (p) => p.tep | 0);
@@ -802,7 +802,7 @@ export class Pipeline {
   /** `destination`: the IPv4 address to resolve, as an int32 bit pattern (unboxed, so the call allocates nothing). */
   private routeToBlack(i: number, destination: number): void {
     this.l2Mode[i] = L2Mode.Route;
-    this.nextHop[i] = destination >>> 0;
+    this.nextHop[i] = destination;
   }
 
   /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked; leaves an IPv4 header parsed in this.v4. */

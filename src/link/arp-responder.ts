@@ -92,6 +92,7 @@ export class ArpResponder implements NeighborSolicitor {
       return DropReason.Malformed;
     }
     const senderMac = readU48(bytes, arp.senderMacOffset);
+    const sender = arp.senderIp | 0; // the neighbor table's form of an address
     const tep = this.settings.tepAddress;
     if (arp.senderIp === tep) {
       if (senderMac !== this.settings.blackMac) this.defend(now);
@@ -99,17 +100,17 @@ export class ArpResponder implements NeighborSolicitor {
     }
     if (arp.targetIp !== tep) {
       // A gratuitous ARP may move a known neighbor to a new MAC (RFC 5227 §3), never add one.
-      if (arp.senderIp === arp.targetIp) this.neighbors.confirm(arp.senderIp, senderMac, false, true, now);
+      if (arp.senderIp === arp.targetIp) this.neighbors.confirm(sender, senderMac, false, true, now);
       else this.counters.notForUs++;
       return -1;
     }
     if (arp.operation === ArpOperation.Reply) {
       this.counters.repliesReceived++;
-      this.neighbors.confirm(arp.senderIp, senderMac, true, true, now);
+      this.neighbors.confirm(sender, senderMac, true, true, now);
       return -1;
     }
     // RFC 826: a request for us adds its sender (unless an RFC 5227 probe from 0.0.0.0 or off-link).
-    if (arp.senderIp !== 0 && isOnTepLink(this.settings, arp.senderIp)) this.neighbors.learn(arp.senderIp, senderMac, now);
+    if (arp.senderIp !== 0 && isOnTepLink(this.settings, arp.senderIp)) this.neighbors.learn(sender, senderMac, now);
     if (this.write(senderMac, ArpOperation.Reply, senderMac, arp.senderIp)) this.counters.requestsAnswered++;
     return -1;
   }

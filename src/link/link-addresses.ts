@@ -116,8 +116,9 @@ export function isOnTepLink(settings: Pick<LinkSettings, 'tepAddress' | 'tepPref
 
 /**
  * The neighbor to resolve for an IPv4 destination on black: the destination itself when on
- * link, else the configured next hop; -1 when there is none (the caller drops with NoRoute).
+ * link, else the configured next hop; NO_IPV4_NEXT_HOP when there is none (the caller drops with
+ * NoRoute). In and out as int32 bit patterns (`address | 0`): V8 passes those unboxed.
  */
 export function ipv4NextHop(settings: LinkSettings, destination: number): number {
-  return isOnTepLink(settings, destination) ? destination : settings.ipv4NextHop;
+  return isOnTepLink(settings, destination) ? destination | 0 : settings.ipv4NextHop | 0;
 }

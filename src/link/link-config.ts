@@ -87,8 +87,8 @@ export type Icmpv4ErrorSource = (typeof Icmpv4ErrorSource)[keyof typeof Icmpv4Er
 export const DEFAULT_ICMP_ERRORS_PER_SECOND = 100;
 export const DEFAULT_ICMP_ERROR_BURST = 10;
 
-/** `LinkSettings.ipv4NextHop` when none is configured. */
-export const NO_IPV4_NEXT_HOP = -1;
+/** `LinkSettings.ipv4NextHop` when none is configured: 0.0.0.0, which is never a next hop. */
+export const NO_IPV4_NEXT_HOP = 0;
 
 export interface LinkSettings {
   readonly redMac: number;
@@ -208,10 +208,13 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
 
   let ipv4NextHop = NO_IPV4_NEXT_HOP;
   if (config.ipv4NextHop !== undefined) {
+    const issuesBeforeNextHop = c.issues.length;
     ipv4NextHop = c.ipv4('ipv4NextHop', config.ipv4NextHop);
+    const parsed = c.issues.length === issuesBeforeNextHop;
     // Checked against the subnet only when the TEP is valid, so that one mistake gives one message.
-    if (tepValid && ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
-    else if (tepValid && ((ipv4NextHop ^ tepAddress) & mask) !== 0) {
+    if (parsed && ipv4NextHop === NO_IPV4_NEXT_HOP) c.add('ipv4NextHop', 'must not be 0.0.0.0: leave ipv4NextHop out when the black subnet has no gateway');
+    else if (parsed && tepValid && ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
+    else if (parsed && tepValid && ((ipv4NextHop ^ tepAddress) & mask) !== 0) {
       c.add('ipv4NextHop', `is not on the TEP subnet /${tepPrefixLength}: a next hop must be reachable on the link`);
     }
   }

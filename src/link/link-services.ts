@@ -116,6 +116,7 @@ export class LinkServices {
   /**
    * Sets the destination MAC of a frame leaving on black for the IPv4 `destination` (the next hop
    * off the TEP subnet), or queues it while resolving. Without a route it is counted as NoRoute.
+   * `destination` is an int32 bit pattern (`address | 0`), so the call allocates nothing.
    */
   resolveBlack(bytes: Uint8Array, start: number, length: number, destination: number, now: number): NeighborSend {
     const nextHop = ipv4NextHop(this.settings, destination);

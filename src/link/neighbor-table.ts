@@ -518,7 +518,10 @@ export abstract class NeighborTable {
   }
 }
 
-/** IPv4 neighbors (ARP, RFC 826) keyed by the address as u32. */
+/**
+ * IPv4 neighbors (ARP, RFC 826) keyed by the address. Callers pass it as an int32 bit pattern
+ * (`address | 0`), which V8 passes unboxed; a u32 names the same entry. addressOf returns the u32.
+ */
 export class Ipv4NeighborTable extends NeighborTable {
   constructor(options: NeighborTableOptions, transmit: LinkTransmitQueue, drops: DropCounters) {
     super(1, options, transmit, LinkPort.Black, drops);
@@ -529,7 +532,7 @@ export class Ipv4NeighborTable extends NeighborTable {
     return this.findProbe();
   }
 
-  /** See NeighborTable.sendToProbe; `nextHop` is the IPv4 next hop as u32. */
+  /** See NeighborTable.sendToProbe; `nextHop` is the IPv4 next hop. */
   send(bytes: Uint8Array, start: number, length: number, nextHop: number, now: number): NeighborSend {
     this.probe[0] = nextHop;
     return this.sendToProbe(bytes, start, length, now);

@@ -46,9 +46,10 @@ describe('link addresses', () => {
     for (const a of no) expect(isRouterDestination(SETTINGS, ip6(a), 0)).toBe(false);
   });
 
-  it('sends on-link IPv4 destinations directly and others to the next hop', () => {
-    expect(ipv4NextHop(SETTINGS, 0xc0000263)).toBe(0xc0000263);
-    expect(ipv4NextHop(SETTINGS, 0xcb007109)).toBe(0xc00002fe);
+  it('sends on-link IPv4 destinations directly and others to the next hop, as int32 bit patterns', () => {
+    expect(ipv4NextHop(SETTINGS, 0xc0000263 | 0)).toBe(0xc0000263 | 0);
+    expect(ipv4NextHop(SETTINGS, 0xcb007109 | 0)).toBe(0xc00002fe | 0);
+    expect(ipv4NextHop(SETTINGS, 0xcb007109)).toBe(0xc00002fe | 0);
     const { ipv4NextHop: _, ...rest } = { ...SETTINGS };
     expect(ipv4NextHop({ ...rest, ipv4NextHop: NO_IPV4_NEXT_HOP }, 0xcb007109)).toBe(NO_IPV4_NEXT_HOP);
   });

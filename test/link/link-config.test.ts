@@ -65,6 +65,8 @@ describe('compileLinkSettings', () => {
     [{ tepAddress: '192.0.2.0' }, /^link\.tepAddress: is the network or broadcast address/],
     [{ ipv4NextHop: '198.51.100.1' }, /^link\.ipv4NextHop: is not on the TEP subnet/],
     [{ ipv4NextHop: '192.0.2.1' }, /^link\.ipv4NextHop: is the TEP address itself/],
+    [{ tepAddress: '0.0.0.1', tepPrefixLength: 31, ipv4NextHop: '0.0.0.0' }, /^link\.ipv4NextHop: must not be 0\.0\.0\.0/],
+    [{ ipv4NextHop: '192.0.2' }, /^link\.ipv4NextHop: must be a dotted-quad IPv4 address/],
     [{ routerAdvertisements: { intervalSeconds: 2 } }, /^link\.routerAdvertisements\.intervalSeconds: must be 0 .* or from 4 to 1800/],
     [{ routerAdvertisements: { intervalSeconds: 600, routerLifetimeSeconds: 300 } }, /^link\.routerAdvertisements\.routerLifetimeSeconds: must be 0 or at least intervalSeconds/],
     [{ routerAdvertisements: { prefixValidLifetimeSeconds: 100, prefixPreferredLifetimeSeconds: 200 } }, /prefixPreferredLifetimeSeconds: must not exceed prefixValidLifetimeSeconds/],

@@ -65,14 +65,14 @@ describe('LinkServices', () => {
   it('resolves off-subnet IPv4 destinations through the next hop', () => {
     const { services, transmit } = setup();
     const frame = new Uint8Array(80);
-    expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109, 0)).toBe(NeighborSend.Queued);
+    expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109 | 0, 0)).toBe(NeighborSend.Queued);
     expect(sentOn(transmit, LinkPort.Black)).toEqual([ARP_REQUEST_FOR_NEXT_HOP]);
   });
 
   it('counts NoRoute for an off-subnet destination without a next hop', () => {
     const { services, drops } = setup(LINK_CONFIG);
     const frame = new Uint8Array(80);
-    expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109, 0)).toBe(NeighborSend.Dropped);
+    expect(services.resolveBlack(frame, 0, frame.length, 0xcb007109 | 0, 0)).toBe(NeighborSend.Dropped);
     expect(drops.counts[DropReason.NoRoute]).toBe(1);
     expect(services.transmit.blackCount).toBe(0);
   });

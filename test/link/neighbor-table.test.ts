@@ -39,6 +39,14 @@ describe('NeighborTable', () => {
     expect(table.counters.addressChanges).toBe(1);
   });
 
+  it('keys an IPv4 address the same as u32 and as int32 bit pattern', () => {
+    const { table } = setup();
+    table.learn(A | 0, 0x0200_0000_0001, 0);
+    expect(table.lookup(A)).toBe(table.lookup(A | 0));
+    expect(table.addressOf(table.lookup(A | 0))).toBe(A);
+    expect(table.send(frame(1), 0, 64, A | 0, 1)).toBe(NeighborSend.Addressed);
+  });
+
   it('applies the Override flag (RFC 4861 §7.2.5): O clear keeps the MAC and downgrades REACHABLE to STALE', () => {
     const { table } = setup();
     table.send(frame(1), 0, 64, A, 0);
