@@ -140,12 +140,16 @@ export class Pipeline {
   // Per-slot state of the batch in flight.
   private readonly verdict: Uint8Array;
   private readonly l2Mode: Uint8Array;
-  private readonly l2Dst: Float64Array;
-  private readonly l2Src: Float64Array;
+  /** The received destination MAC in MacLearningTable's halves: first 2 bytes, last 4 as int32. */
+  private readonly l2DstHi: Int32Array;
+  private readonly l2DstLo: Int32Array;
   /** The received destination and source MAC as bytes (12 per slot), written back by L2 Preserve and ICMP errors. */
   private readonly l2Macs: Uint8Array;
   /** L2 Route templates: destination 0 (the neighbor layer fills it in) and our MAC; red at 0, black at 12. */
   private readonly routeMacs = new Uint8Array(2 * ETHERNET_ADDRESSES_BYTES);
+  /** Our red MAC in the halves of l2DstHi/l2DstLo (gateway role). */
+  private readonly redMacHi: number;
+  private readonly redMacLo: number;
   private readonly l2Vlan: Int32Array;
   /** Routed to black: the IPv4 destination to resolve (int32 bit pattern); routed to red: unused (the inner destination is read). */
   private readonly nextHop: Int32Array;
@@ -184,13 +188,15 @@ export class Pipeline {
     this.txBlack = new TransmitList(n);
     this.verdict = new Uint8Array(n);
     this.l2Mode = new Uint8Array(n);
-    this.l2Dst = new Float64Array(n);
-    this.l2Src = new Float64Array(n);
+    this.l2DstHi = new Int32Array(n);
+    this.l2DstLo = new Int32Array(n);
     this.l2Macs = new Uint8Array(n * ETHERNET_ADDRESSES_BYTES);
     if (parts.link !== null) {
       writeU48(this.routeMacs, ETHERNET_SRC, parts.link.settings.redMac);
       writeU48(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC, parts.link.settings.blackMac);
     }
+    this.redMacHi = readU16(this.routeMacs, ETHERNET_SRC);
+    this.redMacLo = readU32(this.routeMacs, ETHERNET_SRC + 2) | 0;
     this.l2Vlan = new Int32Array(n);
     this.nextHop = new Int32Array(n);
     this.status = new Uint8Array(n);
@@ -262,7 +268,7 @@ export class Pipeline {
     const l3 = this.eth.l3Offset;
     const link = this.link!;
     const group = (bytes[frame] & 1) !== 0;
-    if (!group && this.l2Dst[i] !== link.settings.redMac) {
+    if (!group && (this.l2DstLo[i] !== this.redMacLo || this.l2DstHi[i] !== this.redMacHi)) {
       this.counters.notForUs++;
       return Verdict.Consumed;
     }
@@ -705,11 +711,11 @@ export class Pipeline {
     for (let i = 0; i < count; i++) {
       switch (this.verdict[i]) {
         case Verdict.BridgeToRed:
-          if (this.stations.sideOf(this.l2Dst[i], now) === Port.Black) this.counters.filtered++;
+          if (this.stations.sideOf(this.l2DstHi[i], this.l2DstLo[i], now) === Port.Black) this.counters.filtered++;
           else this.txRed.slots[this.txRed.count++] = i;
           break;
         case Verdict.BridgeToBlack:
-          if (this.stations.sideOf(this.l2Dst[i], now) === Port.Red) this.counters.filtered++;
+          if (this.stations.sideOf(this.l2DstHi[i], this.l2DstLo[i], now) === Port.Red) this.counters.filtered++;
           else this.txBlack.slots[this.txBlack.count++] = i;
           break;
         case Verdict.ForwardToRed:
@@ -779,11 +785,13 @@ export class Pipeline {
   private saveL2(i: number, side: Port, now: number): void {
     const bytes = this.slots.bytes;
     const e = this.eth;
-    this.l2Dst[i] = readU16(bytes, e.dstOffset) * 0x1_0000_0000 + readU32(bytes, e.dstOffset + 2);
-    this.l2Src[i] = readU16(bytes, e.srcOffset) * 0x1_0000_0000 + readU32(bytes, e.srcOffset + 2);
+    const dst = e.dstOffset;
+    const src = e.srcOffset;
+    this.l2DstHi[i] = readU16(bytes, dst);
+    this.l2DstLo[i] = readU32(bytes, dst + 2) | 0;
     const macs = i * ETHERNET_ADDRESSES_BYTES;
-    for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[e.dstOffset + k];
-    if ((bytes[e.srcOffset] & 1) === 0) this.stations.learn(this.l2Src[i], side, now);
+    for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[dst + k];
+    if ((bytes[src] & 1) === 0) this.stations.learn(readU16(bytes, src), readU32(bytes, src + 2) | 0, side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : -2;
     this.l2Mode[i] = L2Mode.Preserve;

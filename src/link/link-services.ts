@@ -28,7 +28,7 @@ import { LinkTransmitQueue } from './transmit-queue.js';
 export interface LinkServicesOptions {
   /** Frames the transmit queue holds between flushes. Default 256. */
   transmitFrames?: number;
-  /** Largest frame, in bytes, that can be queued for resolution or generated. Default 2048 (the data-plane slot size). */
+  /** Largest frame, in bytes, that can be queued for resolution or generated. Default DEFAULT_SLOT_SIZE (the data-plane slot size). */
   frameCapacity?: number;
   /** Uniform [0, 1) source for Router Advertisement timing. Default Math.random. */
   random?: () => number;

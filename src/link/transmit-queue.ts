@@ -4,7 +4,7 @@
  * NIC. The data plane sends `red[0..redCount)` and `black[0..blackCount)` with FramePort.send and
  * then calls `clear()`.
  */
-import { FrameSlots } from '../dataplane/frame-slots.js';
+import { DEFAULT_SLOT_SIZE, FrameSlots } from '../dataplane/frame-slots.js';
 
 /** The NIC a generated frame leaves on. */
 export const LinkPort = Object.freeze({
@@ -18,7 +18,7 @@ export type LinkPort = (typeof LinkPort)[keyof typeof LinkPort];
 export interface LinkTransmitQueueOptions {
   /** Frames that can wait for one flush. Default 256 (one receive batch, each answered once). */
   count?: number;
-  /** Bytes per frame slot; must hold the largest frame queued for neighbor resolution. Default 2048. */
+  /** Bytes per frame slot; must hold the largest frame queued for neighbor resolution. Default DEFAULT_SLOT_SIZE, the data plane's. */
   slotSize?: number;
 }
 
@@ -35,7 +35,7 @@ export class LinkTransmitQueue {
   private used = 0;
 
   constructor(options: LinkTransmitQueueOptions = {}) {
-    this.slots = new FrameSlots({ count: options.count ?? 256, slotSize: options.slotSize ?? 2048, headroom: 0 });
+    this.slots = new FrameSlots({ count: options.count ?? 256, slotSize: options.slotSize ?? DEFAULT_SLOT_SIZE, headroom: 0 });
     this.red = new Int32Array(this.slots.count);
     this.black = new Int32Array(this.slots.count);
   }
