@@ -1,5 +1,6 @@
 /**
- * AEAD backend on the native addon (OpenSSL EVP inside the node binary): one N-API call seals or
+ * AEAD backend on the native addon, which runs the OpenSSL inside the node binary (its AES-GCM and
+ * ChaCha20-Poly1305 provider code, looked up once per algorithm): one N-API call seals or
  * opens a whole batch in place. Keys go into native SA contexts and never come back to JS.
  */
 import { NATIVE_ADDON_PATH, loadAddon } from '../platform/native-addon.js';
