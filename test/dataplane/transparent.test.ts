@@ -1,0 +1,119 @@
+/**
+ * The transparent protector in memory (RFC 4891 §5.1, RFC 3884): two appliances built from the
+ * lab fixtures protect router A's own 6in4 packets to router B with ESP transport mode, keeping
+ * the routers' addresses and MACs, and answer an oversized DF packet with Fragmentation Needed.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadConfigFile } from '../../src/config/load-config.js';
+import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
+import { dataplaneSettings } from '../../src/daemon/appliance.js';
+import { DropCounters } from '../../src/dataplane/drop-reason.js';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import { Pipeline, Port } from '../../src/dataplane/pipeline.js';
+import { SecurityAssociationDatabase } from '../../src/ipsec/sad.js';
+import { IcmpErrorSender } from '../../src/link/icmp-errors.js';
+import { compileTransparentIcmpSettings } from '../../src/link/link-config.js';
+import { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
+import { packageRoot } from '../../src/platform/package-root.js';
+import { readU16, readU32 } from '../../src/wire/bytes.js';
+import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
+import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
+import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
+import { ADDR, frameOf, ipv6, loadSlot } from './gateway-fixture.js';
+
+const ROUTER_A = 0xc0000201;
+const ROUTER_B = 0xc0000202;
+const MAC_ROUTER_A = 0x02000000a001;
+const MAC_ROUTER_B = 0x02000000b001;
+
+function protector(file: string) {
+  const { config } = loadConfigFile(join(packageRoot(), 'test', 'fixtures', 'lab', file));
+  const backend = new NobleAeadBackend();
+  const sad = new SecurityAssociationDatabase({ backend, warn: () => {} });
+  for (const sa of config.manualSecurityAssociations()) sad.installManual(sa, 0);
+  const transmit = new LinkTransmitQueue();
+  const icmpErrors = new IcmpErrorSender(compileTransparentIcmpSettings('02:00:00:00:0a:01', '02:00:00:00:0a:02'), transmit);
+  const drops = new DropCounters();
+  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500), spd: config.spd, sad, link: null, icmpErrors, drops, batchCapacity: 8 });
+  return { pipeline, transmit };
+}
+
+/** Router A's own 6in4 packet to router B (a frame from A's MAC to B's), IPv6 payload of `payload` bytes. */
+function sixInFourFrame(payload: number, innerSource = ipv6('2001:db8:a::1')): Uint8Array {
+  const ipv6Length = 40 + payload;
+  const buf = new Uint8Array(14 + 20 + ipv6Length);
+  writeEthernetHeader(buf, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
+  const outer = new Ipv4Header();
+  outer.totalLength = 20 + ipv6Length;
+  outer.dontFragment = true;
+  outer.ttl = 64;
+  outer.protocol = 41;
+  outer.src = ROUTER_A;
+  outer.dst = ROUTER_B;
+  writeIpv4Header(buf, 14, outer);
+  const inner = new Ipv6Header();
+  inner.payloadLength = payload;
+  inner.nextHeader = 59;
+  inner.hopLimit = 64;
+  writeIpv6Header(buf, 34, inner, innerSource, 0, ADDR.hostB, 0);
+  for (let k = 0; k < payload; k++) buf[74 + k] = k & 0xff;
+  return buf;
+}
+
+describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
+  it('seals router A 6in4 in place (addresses and MACs kept) and router B side restores it byte for byte', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const b = protector('transparent-6in4-b.yaml');
+    const original = sixInFourFrame(200);
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, original);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    const wire = frameOf(red, a.pipeline.txBlack.slots[0]);
+    expect(wire.subarray(0, 12)).toEqual(original.subarray(0, 12));
+    expect(wire[14 + 9]).toBe(50);
+    expect([readU32(wire, 26), readU32(wire, 30)]).toEqual([ROUTER_A, ROUTER_B]);
+
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, wire);
+    b.pipeline.processBatch(Port.Black, black, 1, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    const restored = frameOf(black, b.pipeline.txRed.slots[0]);
+    // Transport mode leaves the router's own IPv4 header as it was: the frame comes out unchanged.
+    expect(restored).toEqual(original);
+  });
+
+  it('drops an inner source outside the peer prefixes after decryption (ingress filter)', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const b = protector('transparent-6in4-b.yaml');
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, sixInFourFrame(40, ipv6('2001:db8:c::1')));
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, frameOf(red, a.pipeline.txBlack.slots[0]));
+    b.pipeline.processBatch(Port.Black, black, 1, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'ingress-filter': 1 });
+  });
+
+  it('answers an oversized DF packet with Fragmentation Needed from the invoking destination, never clearing DF', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const red = new FrameSlots({ count: 8 });
+    // 1500-byte IPv4 packet: with ESP (16 + 2 + pad + 16) it no longer fits 1500.
+    loadSlot(red, 0, sixInFourFrame(1500 - 20 - 40));
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.txBlack.count).toBe(0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ 'dont-fragment': 1 });
+    const t = a.transmit;
+    expect(t.redCount).toBe(1);
+    const slot = t.red[0];
+    const icmp = t.slots.bytes.subarray(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]);
+    expect(icmp[14 + 9]).toBe(1); // ICMPv4
+    expect(readU32(icmp, 26)).toBe(ROUTER_B); // from the invoking destination: the appliance has no address
+    expect(readU32(icmp, 30)).toBe(ROUTER_A);
+    expect([icmp[34], icmp[35]]).toEqual([3, 4]);
+    // 20 (IPv4) + 16 (ESP header, IV) + payload + pad + 2 + 16 (ICV) <= 1500 -> 1466.
+    expect(readU16(icmp, 34 + 6)).toBe(1466);
+  });
+});
