@@ -32,8 +32,8 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
-import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, espPayloadLength, type EspPackets } from './esp.js';
-import { ESP_IN_UDP_PORT, EspHeader, UdpEncapsulated, classifyEspInUdp, parseEsp } from '../wire/esp.js';
+import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
+import { ESP_IN_UDP_PORT, EspHeader, EspTrailer, UdpEncapsulated, classifyEspInUdp, parseEsp, parseEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
@@ -59,6 +59,7 @@ export class EspDecryptor {
   private readonly walk = new Ipv6ExtensionWalk();
   private readonly udp = new UdpHeader();
   private readonly esp = new EspHeader();
+  private readonly trailer = new EspTrailer();
   private readonly inner4 = new Ipv4Header();
   private readonly inner6 = new Ipv6Header();
 
@@ -222,12 +223,12 @@ export class EspDecryptor {
     }
     const text = this.ops[o + AeadOp.EspOffset] + ESP_HEADER_BYTES;
     const textLength = this.ops[o + AeadOp.TextLength];
-    const payloadLength = espPayloadLength(bytes, text, textLength);
-    if (payloadLength < 0) {
+    // RFC 4303 §2.4: the pad length fits and the padding bytes are 1, 2, 3, ...
+    if (parseEspTrailer(bytes, text, textLength, this.trailer) !== WireStatus.Ok) {
       c[SaCounter.PadErrors]++;
       return EspStatus.BadPadding;
     }
-    const nextHeader = bytes[text + textLength - 1];
+    const { payloadLength, nextHeader } = this.trailer;
     if (nextHeader === IpProtocol.NoNextHeader) {
       c[SaCounter.DummyDrops]++;
       return EspStatus.Dummy;

@@ -25,8 +25,8 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
 import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
-import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, espPadLength, writeEspTrailer, type EspPackets } from './esp.js';
-import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, writeEspHeader } from '../wire/esp.js';
+import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, type EspPackets } from './esp.js';
+import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, espPadLength, writeEspHeader, writeEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
@@ -161,7 +161,7 @@ export class EspEncryptor {
     this.sad.raise(sa, sa.charge(innerLength));
 
     bytes.fill(0, s + innerLength, s + payloadLength);
-    writeEspTrailer(bytes, s + payloadLength, pad, nextHeader);
+    writeEspTrailer(bytes, s + payloadLength, payloadLength, nextHeader);
     const total = espEnd - outerStart;
     const esp = s - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp);
@@ -233,7 +233,7 @@ export class EspEncryptor {
     this.sad.raise(sa, sa.charge(packetLength));
 
     const nextHeader = bytes[nextHeaderByte];
-    writeEspTrailer(bytes, insert + payloadLength, pad, nextHeader);
+    writeEspTrailer(bytes, insert + payloadLength, payloadLength, nextHeader);
     const total = espEnd - newStart;
     copyBytes(bytes, newStart, bytes, s, insert - s);
     const esp = insert - ESP_HEADER_BYTES;

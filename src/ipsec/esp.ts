@@ -1,11 +1,11 @@
 /**
  * ESP (RFC 4303) pieces shared by the outbound and inbound engines: the per-packet outcome,
- * the packet batch they work on, the overhead sizes, and the trailer rules (RFC 4303 §2.4).
- * SPI and sequence number fields are coded by src/wire/esp.ts.
+ * the packet batch they work on and the overhead sizes. The ESP header and trailer are coded by
+ * src/wire/esp.ts.
  */
 import { ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
 import { DropReason } from '../dataplane/drop-reason.js';
-import { ESP_MIN_ALIGNMENT, ESP_TRAILER_BYTES } from '../wire/esp.js';
+import { ESP_TRAILER_BYTES } from '../wire/esp.js';
 
 /** Outcome of one packet. `Ok` means forward the packet now at start[i], length[i]. */
 export const enum EspStatus {
@@ -98,36 +98,3 @@ export const NO_ESP_PACKETS: EspPackets = {
 export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_BYTES;
 /** TTL / hop limit of outer headers written in tunnel mode. */
 export const OUTER_TTL = 64;
-
-/**
- * Padding length that ends the Next Header field on a 4-byte boundary (RFC 4303 §2.4: every
- * supported algorithm is a stream mode, so 4-byte alignment is the only constraint).
- */
-export function espPadLength(payloadLength: number): number {
-  return (ESP_MIN_ALIGNMENT - ((payloadLength + ESP_TRAILER_BYTES) % ESP_MIN_ALIGNMENT)) % ESP_MIN_ALIGNMENT;
-}
-
-/**
- * Writes padding 1, 2, 3, ... (RFC 4303 §2.4 default content), Pad Length and Next Header
- * at bytes[off]. Returns the trailer length.
- */
-export function writeEspTrailer(bytes: Uint8Array, off: number, padLength: number, nextHeader: number): number {
-  for (let k = 0; k < padLength; k++) bytes[off + k] = k + 1;
-  bytes[off + padLength] = padLength;
-  bytes[off + padLength + 1] = nextHeader;
-  return padLength + ESP_TRAILER_BYTES;
-}
-
-/**
- * Checks the decrypted trailer of the `textLength` bytes at `text` (RFC 4303 §2.4: the pad
- * length fits and the padding bytes are 1, 2, 3, ...). Returns the payload length, or -1.
- * The Next Header is the last byte of the text.
- */
-export function espPayloadLength(bytes: Uint8Array, text: number, textLength: number): number {
-  if (textLength < ESP_TRAILER_BYTES) return -1;
-  const padLength = bytes[text + textLength - 2];
-  const payloadLength = textLength - ESP_TRAILER_BYTES - padLength;
-  if (payloadLength < 0) return -1;
-  for (let k = 0; k < padLength; k++) if (bytes[text + payloadLength + k] !== k + 1) return -1;
-  return payloadLength;
-}

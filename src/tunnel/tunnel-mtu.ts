@@ -4,7 +4,8 @@
  * (RFC 3948) and the outer IP header. With a 1500-byte black MTU, AES-GCM ESP transport over
  * 6in4 leaves 1446 bytes for the inner IPv6 packet, 1438 with UDP encapsulation.
  */
-import { ESP_MIN_OVERHEAD, espPadLength } from '../ipsec/esp.js';
+import { ESP_MIN_OVERHEAD } from '../ipsec/esp.js';
+import { espPadLength } from '../wire/esp.js';
 import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
 import { UDP_HEADER_BYTES } from '../wire/udp.js';
 

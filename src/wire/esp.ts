@@ -74,12 +74,20 @@ export function parseEspTrailer(bytes: Uint8Array, textOff: number, textLen: num
 }
 
 /**
+ * Padding that ends the Next Header field on an `alignment` boundary (RFC 4303 §2.4; every
+ * supported AEAD is a stream mode, so the 4-byte minimum is the only constraint by default).
+ */
+export function espPadLength(payloadLength: number, alignment = ESP_MIN_ALIGNMENT): number {
+  return (alignment - ((payloadLength + ESP_TRAILER_BYTES) % alignment)) % alignment;
+}
+
+/**
  * Appends padding 1, 2, 3, ..., Pad Length and Next Header after a payload of `payloadLength`
  * bytes ending at `off`, so that payload + trailer is a multiple of `alignment` (>= 4,
  * RFC 4303 §2.4). Returns the trailer length, or 0 when it does not fit.
  */
-export function writeEspTrailer(bytes: Uint8Array, off: number, payloadLength: number, nextHeader: number, alignment: number): number {
-  const padLength = (alignment - ((payloadLength + ESP_TRAILER_BYTES) % alignment)) % alignment;
+export function writeEspTrailer(bytes: Uint8Array, off: number, payloadLength: number, nextHeader: number, alignment = ESP_MIN_ALIGNMENT): number {
+  const padLength = espPadLength(payloadLength, alignment);
   const length = padLength + ESP_TRAILER_BYTES;
   if (!inRange(bytes, off, length) || alignment < ESP_MIN_ALIGNMENT || padLength > 255) return 0;
   for (let i = 0; i < padLength; i++) bytes[off + i] = i + 1;
