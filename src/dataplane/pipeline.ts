@@ -59,6 +59,9 @@ const Verdict = Object.freeze({
   Consumed: 7,
 });
 
+/** l2Vlan of a QinQ frame: the L2 rewrite writes at most one tag, so such frames are only bridged. */
+const TWO_VLAN_TAGS = -2;
+
 /** How the L2 header of a forwarded packet is built. */
 const L2Mode = Object.freeze({
   /** Reuse the received frame's MACs and VLAN tag (transparent role). */
@@ -394,6 +397,8 @@ export class Pipeline {
     }
     if (this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6))) {
       this.routeToBlack(i, sa.destinationV4);
+    } else if (this.l2Vlan[i] === TWO_VLAN_TAGS) {
+      return this.drop(DropReason.Unsupported);
     } else {
       this.l2Mode[i] = L2Mode.Preserve;
     }
@@ -657,6 +662,7 @@ export class Pipeline {
       if (this.extractor.extract(bytes, s + hl, n - hl, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
       if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
     }
+    if (this.l2Vlan[i] === TWO_VLAN_TAGS) return this.drop(DropReason.Unsupported);
     this.l2Mode[i] = L2Mode.Preserve;
     return Verdict.ForwardToRed;
   }
@@ -793,7 +799,7 @@ export class Pipeline {
     for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[dst + k];
     if ((bytes[src] & 1) === 0) this.stations.learn(readU16(bytes, src), readU32(bytes, src + 2) | 0, side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
-    this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : -2;
+    this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : TWO_VLAN_TAGS;
     this.l2Mode[i] = L2Mode.Preserve;
   }
 

@@ -117,3 +117,19 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     expect(readU16(icmp, 34 + 6)).toBe(1466);
   });
 });
+
+describe('QinQ frames in the transparent role', () => {
+  it('are not sealed: the L2 rewrite keeps at most one tag, so they drop as unsupported', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const plain = sixInFourFrame(40);
+    const tagged = new Uint8Array(plain.length + 8);
+    tagged.set(plain.subarray(0, 12), 0);
+    tagged.set([0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14], 12); // S-tag 10, C-tag 20
+    tagged.set(plain.subarray(12), 20);
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, tagged);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.txBlack.count).toBe(0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ unsupported: 1 });
+  });
+});
