@@ -295,7 +295,7 @@ export class Pipeline {
       return this.drop(reason);
     }
     const length = IPV6_HEADER_BYTES + this.v6.payloadLength;
-    this.setL3(i, l3, length);
+    this.setPacket(i, l3, length);
     // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
     if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
       link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
@@ -317,7 +317,7 @@ export class Pipeline {
     if (row < 0) return this.drop(DropReason.NoRoute);
     const peer = this.peerOfRow[row];
     const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
-    this.setL3(i, outer, length + SIX_IN_FOUR_OVERHEAD);
+    this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
     if (this.extractor.extractIpv4Header(bytes, this.sixInFour.header, Direction.Outbound, this.sel) !== WireStatus.Ok) {
       return this.drop(DropReason.Malformed);
     }
@@ -365,7 +365,7 @@ export class Pipeline {
         if (direction === Direction.Inbound) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
         const length = this.ipLength(bytes, l3, avail);
         if (length < 0) return this.drop(DropReason.Malformed);
-        this.setL3(i, l3, length);
+        this.setPacket(i, l3, length);
         return this.sealOrDrop(i, index, length, bytes[l3] >>> 4 === 4 ? this.v4 : null, now);
       }
       default:
@@ -491,10 +491,10 @@ export class Pipeline {
     const toUs = gw !== null && h.dst === gw.tep;
     const esp = h.protocol === IpProtocol.Esp || (h.protocol === IpProtocol.Udp && this.udpDstPort(h) === ESP_IN_UDP_PORT);
     if (esp) {
-      this.setL3(i, l3, h.totalLength);
+      this.setPacket(i, l3, h.totalLength);
       // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
       if (toUs || this.decryptorKnows(bytes, l3)) return this.queueOpen(i, h);
-      this.setL3Frame(i, frame, this.slots.length[i]);
+      this.setPacket(i, frame, this.slots.length[i]);
     }
     if (!toUs) return this.bridgedIp(i, Direction.Inbound, h, now);
 
@@ -507,13 +507,13 @@ export class Pipeline {
         const action = this.spd.actionOf(index);
         if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
         if (action !== SpdAction.Bypass) return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
-        this.setL3(i, l3, h.totalLength);
+        this.setPacket(i, l3, h.totalLength);
         return this.deliverSixInFour(i);
       }
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
       case IpProtocol.Icmpv4:
-        if (this.pathMtuReport(h, now)) return this.consumeSilently();
+        if (this.pathMtuReport(h, now)) return Verdict.Consumed;
         return this.drop(DropReason.Unsupported);
       default:
         return this.drop(DropReason.Unsupported);
@@ -612,7 +612,7 @@ export class Pipeline {
       if (this.verdict[i] !== Verdict.Open) continue;
       const status = this.status[i];
       if (status !== EspStatus.Ok) {
-        this.verdict[i] = status === EspStatus.Dummy ? this.consumeSilently() : this.drop(this.espDrop(status));
+        this.verdict[i] = status === EspStatus.Dummy ? Verdict.Consumed : this.drop(this.espDrop(status));
         continue;
       }
       this.counters.opened++;
@@ -695,7 +695,7 @@ export class Pipeline {
     const bytes = this.slots.bytes;
     // The appliance answers only on red: its own address through the tunnel is not served.
     if (this.link!.isRouterDestination(bytes, start + 24)) return this.drop(DropReason.Unsupported);
-    this.setL3(i, start, length);
+    this.setPacket(i, start, length);
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
       // The sender is across the tunnel: no ICMP back through it from here.
       return this.drop(DropReason.TtlExceeded);
@@ -751,13 +751,13 @@ export class Pipeline {
       const vlan = this.l2Vlan[i];
       const frame = l3 - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
       writeEthernetHeaderFrom(bytes, frame, this.l2Macs, i * ETHERNET_ADDRESSES_BYTES, vlan, etherType);
-      this.setL3Frame(i, frame, this.slots.length[i] + (l3 - frame));
+      this.setPacket(i, frame, this.slots.length[i] + (l3 - frame));
       return true;
     }
     const link = this.link!;
     const frame = l3 - ETHERNET_HEADER_BYTES;
     const length = this.slots.length[i] + ETHERNET_HEADER_BYTES;
-    this.setL3Frame(i, frame, length);
+    this.setPacket(i, frame, length);
     let sent: NeighborSend;
     if (toRed) {
       writeEthernetHeaderFrom(bytes, frame, this.routeMacs, 0, NO_VLAN, etherType);
@@ -777,10 +777,6 @@ export class Pipeline {
   private drop(reason: number): number {
     this.drops.add(reason as DropReason);
     return Verdict.Drop;
-  }
-
-  private consumeSilently(): number {
-    return Verdict.Consumed;
   }
 
   private espDrop(status: number): number {
@@ -803,12 +799,8 @@ export class Pipeline {
     this.l2Mode[i] = L2Mode.Preserve;
   }
 
-  private setL3(i: number, start: number, length: number): void {
-    this.slots.start[i] = start;
-    this.slots.length[i] = length;
-  }
-
-  private setL3Frame(i: number, start: number, length: number): void {
+  /** Points slot i at the bytes the next stage works on: an IP packet, or (after the L2 rewrite) a frame. */
+  private setPacket(i: number, start: number, length: number): void {
     this.slots.start[i] = start;
     this.slots.length[i] = length;
   }
