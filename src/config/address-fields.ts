@@ -116,6 +116,11 @@ export function addressBytes(family: AddressFamily, value: bigint): Uint8Array {
   return out;
 }
 
+/** Dotted-quad text of an IPv4 address held as a u32 (or its int32 bit pattern). */
+export function formatIpv4(address: number): string {
+  return formatAddress(4, BigInt(address >>> 0));
+}
+
 /** "192.0.2.1" or "2001:db8::1" from `addressBytes` output. */
 export function formatAddressBytes(bytes: Uint8Array): string {
   let value = 0n;

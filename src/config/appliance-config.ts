@@ -12,7 +12,7 @@ import { REDACTED, type SecretBytes } from '../policy/secret-bytes.js';
 import { describeTrafficSelector } from '../policy/selectors.js';
 import type { SecurityPolicyDatabase } from '../policy/spd.js';
 import type { SecurityAssociationConfig } from '../ipsec/security-association.js';
-import { formatAddressBytes } from './address-fields.js';
+import { formatAddressBytes, formatIpv4 } from './address-fields.js';
 
 export interface InterfaceSettings {
   /** Linux interface name. */
@@ -137,7 +137,6 @@ export class ApplianceConfig {
 
   /** Operator view with addresses as text; keys and PSKs show as "[redacted]". */
   toJSON(): object {
-    const ipv4 = (u32: number) => formatAddressBytes(Uint8Array.of(u32 >>> 24, u32 >>> 16, u32 >>> 8, u32));
     const g = this.gateway;
     return {
       name: this.name,
@@ -146,13 +145,13 @@ export class ApplianceConfig {
       gateway: g === null ? null : {
         redAddress: `${formatAddressBytes(g.redAddress)}/${g.redPrefixLength}`,
         routerAdvertisements: g.routerAdvertisements,
-        tep: `${ipv4(g.tep)}/${g.tepPrefixLength}`,
-        nextHop: g.nextHop === null ? null : ipv4(g.nextHop),
+        tep: `${formatIpv4(g.tep)}/${g.tepPrefixLength}`,
+        nextHop: g.nextHop === null ? null : formatIpv4(g.nextHop),
       },
       bridgeIpv4: this.bridgeIpv4,
       peers: this.peers.map((p) => ({
         name: p.name,
-        tep: ipv4(p.tep),
+        tep: formatIpv4(p.tep),
         prefixes: p.prefixes.map((x) => `${formatAddressBytes(x.address)}/${x.length}`),
       })),
       spd: this.spd.entries.map((e) => ({

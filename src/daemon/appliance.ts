@@ -5,7 +5,7 @@
  * kernel addresses or routes, so no frame crosses in clear (fail closed).
  */
 import type { ApplianceConfig } from '../config/appliance-config.js';
-import { formatAddressBytes } from '../config/address-fields.js';
+import { formatAddressBytes, formatIpv4 } from '../config/address-fields.js';
 import { selectAeadBackend } from '../crypto/index.js';
 import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';
 import { FrameSlots } from '../dataplane/frame-slots.js';
@@ -80,9 +80,9 @@ export class Appliance {
       blackMac: black.info.mac,
       routerAddress: formatAddressBytes(config.gateway.redAddress),
       routerPrefixLength: config.gateway.redPrefixLength,
-      tepAddress: ipv4Text(config.gateway.tep),
+      tepAddress: formatIpv4(config.gateway.tep),
       tepPrefixLength: config.gateway.tepPrefixLength,
-      ipv4NextHop: config.gateway.nextHop === null ? undefined : ipv4Text(config.gateway.nextHop),
+      ipv4NextHop: config.gateway.nextHop === null ? undefined : formatIpv4(config.gateway.nextHop),
       tunnelInnerMtu: Math.max(1280, largestEspPayload(blackMtu, IPV4_MIN_HEADER_BYTES, usesUdpEncapsulation(config))),
       routerAdvertisements: {
         intervalSeconds: config.gateway.routerAdvertisements.enabled ? config.gateway.routerAdvertisements.intervalSeconds : 0,
@@ -223,10 +223,6 @@ export class Appliance {
 
 function describeSa(sa: SecurityAssociation): string {
   return `${sa.direction} SPI 0x${sa.spi.toString(16).padStart(8, '0')} (${formatAddressBytes(sa.source)} -> ${formatAddressBytes(sa.destination)})`;
-}
-
-function ipv4Text(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 }
 
 function usesUdpEncapsulation(config: ApplianceConfig): boolean {

@@ -2,6 +2,7 @@
 import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
 import type { AeadBackend } from '../../src/crypto/aead.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import { formatIpv4 } from '../../src/config/address-fields.js';
 import { DropCounters } from '../../src/dataplane/drop-reason.js';
 import { compileLinkSettings } from '../../src/link/link-config.js';
 import { LinkServices } from '../../src/link/link-services.js';
@@ -46,15 +47,11 @@ function macText(mac: number): string {
   return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
-function ipv4Text(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
-
 /** The real link layer of a gateway, with its red host and its peer already resolved. */
 function linkFor(redMac: number, blackMac: number, router: string, tep: number, drops: DropCounters, host: Uint8Array, hostMac: number, peerTep: number, peerMac: number): LinkServices {
   const settings = compileLinkSettings({
     redMac: macText(redMac), blackMac: macText(blackMac), routerAddress: router, routerPrefixLength: 64,
-    tepAddress: ipv4Text(tep), tepPrefixLength: 24, tunnelInnerMtu: 1446,
+    tepAddress: formatIpv4(tep), tepPrefixLength: 24, tunnelInnerMtu: 1446,
     icmpErrors: { perSecond: 10_000, burst: 10_000 },
   });
   const link = new LinkServices(settings, drops);
