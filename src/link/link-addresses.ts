@@ -25,6 +25,11 @@ export function parseMacAddress(text: string): number | null {
   return value;
 }
 
+/** A 48-bit MAC as "02:00:5e:10:00:01" (the form parseMacAddress reads). */
+export function formatMacAddress(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
 /** True for a 48-bit MAC with the group bit clear (IEEE 802: the low bit of the first octet) and not all zero. */
 export function isUnicastMac(mac: number): boolean {
   return mac !== 0 && Math.floor(mac / 0x100_0000_0000) % 2 === 0;

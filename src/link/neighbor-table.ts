@@ -15,6 +15,7 @@ import { DropReason, type DropCounters } from '../dataplane/drop-reason.js';
 import { copyBytes, readU32, writeU32, writeU48 } from '../wire/bytes.js';
 import { ETHERNET_DST } from '../wire/ethernet.js';
 import { formatAddress } from '../policy/address-text.js';
+import { formatMacAddress } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
@@ -115,10 +116,6 @@ export interface NeighborEntryView {
 
 const NO_TIMER = Number.POSITIVE_INFINITY;
 const EMPTY = -1;
-
-function formatMac(mac: number): string {
-  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
-}
 
 export abstract class NeighborTable {
   readonly counters = new NeighborTableCounters();
@@ -256,7 +253,7 @@ export abstract class NeighborTable {
       if (state === NeighborState.Free) continue;
       out.push({
         address: this.formatKey(e),
-        mac: state === NeighborState.Incomplete ? '' : formatMac(this.mac[e]),
+        mac: state === NeighborState.Incomplete ? '' : formatMacAddress(this.mac[e]),
         state: STATE_NAMES[state],
         queuedFrames: this.queueLength[e],
       });

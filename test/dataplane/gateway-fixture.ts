@@ -4,6 +4,7 @@ import type { AeadBackend } from '../../src/crypto/aead.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { formatIpv4 } from '../../src/config/address-fields.js';
 import { DropCounters } from '../../src/dataplane/drop-reason.js';
+import { formatMacAddress } from '../../src/link/link-addresses.js';
 import { compileLinkSettings } from '../../src/link/link-config.js';
 import { LinkServices } from '../../src/link/link-services.js';
 import { Pipeline } from '../../src/dataplane/pipeline.js';
@@ -43,14 +44,10 @@ function selector(spec: { local?: string; remote?: string }): TrafficSelector {
   return sel!;
 }
 
-function macText(mac: number): string {
-  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
-}
-
 /** The real link layer of a gateway, with its red host and its peer already resolved. */
 function linkFor(redMac: number, blackMac: number, router: string, tep: number, drops: DropCounters, host: Uint8Array, hostMac: number, peerTep: number, peerMac: number): LinkServices {
   const settings = compileLinkSettings({
-    redMac: macText(redMac), blackMac: macText(blackMac), routerAddress: router, routerPrefixLength: 64,
+    redMac: formatMacAddress(redMac), blackMac: formatMacAddress(blackMac), routerAddress: router, routerPrefixLength: 64,
     tepAddress: formatIpv4(tep), tepPrefixLength: 24, tunnelInnerMtu: 1446,
     icmpErrors: { perSecond: 10_000, burst: 10_000 },
   });
