@@ -37,7 +37,6 @@ interface Measurement {
 
 type SideReport =
   | { readonly status: 'measured'; readonly tcp: Measurement; readonly udp: Measurement }
-  | { readonly status: 'unavailable'; readonly reason: string }
   | { readonly status: 'failed'; readonly error: string };
 
 class BenchUsageError extends Error {
@@ -122,11 +121,11 @@ async function guarded(run: () => Promise<SideReport>): Promise<SideReport> {
 const mbit = (bps: number): string => `${(bps / 1e6).toFixed(0)} Mbit/s`;
 
 function rateCell(side: SideReport, protocol: IperfProtocol): string {
-  return side.status === 'measured' ? mbit(side[protocol].iperf.receivedBitsPerSecond) : side.status === 'unavailable' ? 'n/a' : 'failed';
+  return side.status === 'measured' ? mbit(side[protocol].iperf.receivedBitsPerSecond) : 'failed';
 }
 
 function usageLines(name: string, side: SideReport): string[] {
-  if (side.status !== 'measured') return [`${name}: ${side.status === 'unavailable' ? side.reason : side.error}`];
+  if (side.status !== 'measured') return [`${name}: ${side.error}`];
   return PROTOCOLS.map((protocol) => {
     const cells = side[protocol].gateways.map(
       (g) => `${g.site} pid ${g.pid}: RSS ${(g.rssKiB / 1024).toFixed(1)} MiB, ${g.cpuSecondsPerGbit.toFixed(2)} CPU s/Gbit`,
