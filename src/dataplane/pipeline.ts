@@ -432,8 +432,9 @@ export class Pipeline {
   }
 
   /**
-   * Puts the received Ethernet header back in front of the IP packet at `ipStart` (encapsulation
-   * may have overwritten it) so an ICMP error can answer the frame's source. Returns its start.
+   * Puts the received Ethernet header (MACs and tag) back in front of the IP packet at `ipStart`:
+   * for forwarding with the original MACs, and for ICMP errors, which answer the frame's source
+   * after encapsulation may have overwritten the header. Returns the frame's start.
    */
   private restoreFrame(i: number, ipStart: number): number {
     const vlan = this.l2Vlan[i];
@@ -748,9 +749,7 @@ export class Pipeline {
     const l3 = this.slots.start[i];
     const etherType = bytes[l3] >>> 4 === 6 ? EtherType.Ipv6 : EtherType.Ipv4;
     if (this.l2Mode[i] === L2Mode.Preserve) {
-      const vlan = this.l2Vlan[i];
-      const frame = l3 - ETHERNET_HEADER_BYTES - (vlan === NO_VLAN ? 0 : VLAN_TAG_BYTES);
-      writeEthernetHeaderFrom(bytes, frame, this.l2Macs, i * ETHERNET_ADDRESSES_BYTES, vlan, etherType);
+      const frame = this.restoreFrame(i, l3);
       this.setPacket(i, frame, this.slots.length[i] + (l3 - frame));
       return true;
     }
