@@ -545,21 +545,19 @@ export class Pipeline {
     if (bytes[quoted] >>> 4 !== 4 || readU32(bytes, quoted + 12) !== this.settings.gateway!.tep) return false;
     const peerTep = readU32(bytes, quoted + 16);
     if (!this.quotesOurTunnelPacket(bytes[quoted + 9], quotedPayload, peerTep)) return false;
+    const p = this.peerByTep(peerTep | 0);
+    if (p < 0) return false;
     const mtu = readU16(bytes, icmp + 6);
-    for (let p = 0; p < this.settings.peers.length; p++) {
-      if (this.settings.peers[p].tep !== peerTep) continue;
-      // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
-      // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
-      // does not fragment after ESP: a lower estimate would only black-hole the tunnel.
-      const lowered = Math.max(mtu, MIN_TUNNEL_PATH_MTU);
-      if (mtu >= MIN_IPV4_PATH_MTU && lowered < this.peerPathMtu[p]) {
-        this.peerPathMtu[p] = lowered;
-        this.peerPathMtuLoweredAt[p] = now;
-        this.counters.pmtuUpdates++;
-      }
-      return true;
+    // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
+    // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
+    // does not fragment after ESP: a lower estimate would only black-hole the tunnel.
+    const lowered = Math.max(mtu, MIN_TUNNEL_PATH_MTU);
+    if (mtu >= MIN_IPV4_PATH_MTU && lowered < this.peerPathMtu[p]) {
+      this.peerPathMtu[p] = lowered;
+      this.peerPathMtuLoweredAt[p] = now;
+      this.counters.pmtuUpdates++;
     }
-    return false;
+    return true;
   }
 
   /**
