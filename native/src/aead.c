@@ -489,28 +489,35 @@ static napi_value seal_one(napi_env env, napi_callback_info info) { return one_s
 static napi_value open_one(napi_env env, napi_callback_info info) { return one_shot(env, info, 0); }
 
 /*
- * aeadBenchBare(alg, payloadSize, packets) -> elapsed ns: the same per-packet work as sealBatch
- * (nonce, AAD, encrypt, tag) in a C loop over BARE_SLOTS packets, without crossing N-API.
+ * aeadBenchBare(alg, payloadSize, packets[, slots, slotSize]) -> elapsed ns: the same per-packet
+ * work as sealBatch (nonce, AAD, encrypt, tag) in a C loop, without crossing N-API, cycling over
+ * `slots` packets `slotSize` bytes apart (default BARE_SLOTS packets, each on its own cache lines),
+ * so a caller can give it the memory footprint of its own batch.
  */
 static napi_value bench_bare(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], result;
+  size_t argc = 5;
+  napi_value argv[5], result;
   aead_table *t;
   int alg;
-  int64_t payload, packets;
+  int64_t payload, packets, slots = BARE_SLOTS, slot_size = 0;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (!get_alg(env, argv[0], &alg)) return NULL;
   if (!get_int(env, argv[1], "payloadSize", 0, 65535, &payload)) return NULL;
   if (!get_int(env, argv[2], "packets", 1, INT32_MAX, &packets)) return NULL;
+  if (argc >= 5) {
+    if (!get_int(env, argv[3], "slots", 1, 65536, &slots)) return NULL;
+    if (!get_int(env, argv[4], "slotSize", payload + ESP_HEADER_BYTES + ICV_BYTES, 1 << 20, &slot_size)) return NULL;
+  }
 
   uint8_t key_and_salt[32 + SALT_BYTES];
   memset(key_and_salt, 0x42, sizeof key_and_salt); /* a fixed, public benchmark key */
   aead_sa sa;
   memset(&sa, 0, sizeof sa);
-  /* Packets start on 64-byte boundaries, as in the frame slots the data plane seals in. */
-  size_t stride = ((size_t)payload + ESP_HEADER_BYTES + ICV_BYTES + 63) & ~(size_t)63;
-  uint8_t *buf = aligned_alloc(64, BARE_SLOTS * stride);
-  if (buf != NULL) memset(buf, 0, BARE_SLOTS * stride);
+  /* By default packets start on 64-byte boundaries, as the frame slots do (their size is a multiple of 64). */
+  size_t stride = slot_size > 0 ? (size_t)slot_size : ((size_t)payload + ESP_HEADER_BYTES + ICV_BYTES + 63) & ~(size_t)63;
+  size_t bytes = (((size_t)slots * stride) + 63) & ~(size_t)63;
+  uint8_t *buf = aligned_alloc(64, bytes);
+  if (buf != NULL) memset(buf, 0, bytes);
   const aead_impl *im = impl_for(t, alg);
   if (buf == NULL || im == NULL || !sa_init(&sa, im, alg, key_and_salt, 0)) {
     free(buf);
@@ -521,7 +528,7 @@ static napi_value bench_bare(napi_env env, napi_callback_info info) {
   int ok = 1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int64_t i = 0; i < packets && ok; i++) {
-    uint8_t *esp = buf + (size_t)(i % BARE_SLOTS) * stride;
+    uint8_t *esp = buf + (size_t)(i % slots) * stride;
     uint32_t seq = (uint32_t)i + 1;
     esp[4] = (uint8_t)(seq >> 24);
     esp[5] = (uint8_t)(seq >> 16);

@@ -15,7 +15,7 @@ export interface NativeAddon {
   aeadSealOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   aeadOpenOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
   /** Seals `packets` ESP packets in a C loop without crossing N-API; returns elapsed nanoseconds. */
-  aeadBenchBare(alg: number, payloadSize: number, packets: number): number;
+  aeadBenchBare(alg: number, payloadSize: number, packets: number, slots?: number, slotSize?: number): number;
 }
 
 /** Algorithm ids understood by native/src/aead.c. */
@@ -122,13 +122,23 @@ function algorithmId(alg: AeadAlgorithm): number {
   return id;
 }
 
+/** Where benchBare's packets lie: `slots` buffers `slotSize` bytes apart, cycled through. */
+export interface BareLayout {
+  readonly slots: number;
+  readonly slotSize: number;
+}
+
 /**
  * The benchmark ceiling: seals `packets` ESP packets of `payloadSize` text bytes entirely in C
- * with the same per-packet work as sealBatch. Returns elapsed nanoseconds.
+ * with the same per-packet work as sealBatch. `layout` gives it a batch's memory footprint
+ * (default: 32 packets on consecutive cache lines). Returns elapsed nanoseconds.
  */
-export function benchBare(alg: AeadAlgorithm, payloadSize: number, packets: number): number {
+export function benchBare(alg: AeadAlgorithm, payloadSize: number, packets: number, layout?: BareLayout): number {
   try {
-    return requireAddon().aeadBenchBare(algorithmId(alg), payloadSize, packets);
+    const addon = requireAddon();
+    return layout === undefined
+      ? addon.aeadBenchBare(algorithmId(alg), payloadSize, packets)
+      : addon.aeadBenchBare(algorithmId(alg), payloadSize, packets, layout.slots, layout.slotSize);
   } catch (e) {
     throw asAeadError(e);
   }

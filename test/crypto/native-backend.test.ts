@@ -127,6 +127,12 @@ describe('native benchmark ceiling', () => {
     expect(ns).toBeGreaterThan(0);
   });
 
+  it('benchBare cycles over a given slot layout, and rejects slots too small for the packet', () => {
+    expect(benchBare('aes-gcm-16-128', 1400, 300, { slots: 256, slotSize: 2112 })).toBeGreaterThan(0);
+    expect(() => benchBare('aes-gcm-16-128', 1400, 10, { slots: 4, slotSize: 1024 })).toThrow(/slotSize must be an integer/);
+    expect(() => benchBare('aes-gcm-16-128', 64, 10, { slots: 0, slotSize: 2112 })).toThrow(/slots must be an integer/);
+  });
+
   it('benchBare rejects an impossible payload size with AeadError', () => {
     expect(() => benchBare('aes-gcm-16-128', -1, 10)).toThrow(AeadError);
     expect(() => benchBare('aes-gcm-16-128', 64, 0)).toThrow(/packets must be an integer/);

@@ -87,6 +87,9 @@ export interface GatewayPairOptions {
   backend?: AeadBackend;
   blackMtu?: number;
   batch?: number;
+  /** SPD entries ahead of the fixture's own (sit PROTECT, IPv4 bypass). */
+  policy?: SpdEntryConfig[];
+  flowCacheEntries?: number;
 }
 
 export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: Gateway } {
@@ -94,7 +97,7 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
   const make = (self: number, peer: number, router: string, host: Uint8Array, peerPrefix: string, outSpi: number, inSpi: number, outKey: Uint8Array, inKey: Uint8Array, macs: [number, number, number, number]): Gateway => {
     const selfText = self === TEP_A ? '192.0.2.1' : '192.0.2.2';
     const peerText = peer === TEP_A ? '192.0.2.1' : '192.0.2.2';
-    const spd = spdFor(selfText, peerText);
+    const spd = spdFor(selfText, peerText, options.policy);
     const sad = new SecurityAssociationDatabase({ backend, warn: () => {} });
     sad.installManual({ spi: outSpi, direction: 'outbound', mode: 'transport', source: u32(self), destination: u32(peer), algorithm: 'aes-gcm-16-128', keyAndSalt: outKey.slice(), policyId: 1 }, 0);
     const installInbound = () => sad.installManual({ spi: inSpi, direction: 'inbound', mode: 'transport', source: u32(peer), destination: u32(self), algorithm: 'aes-gcm-16-128', keyAndSalt: inKey.slice(), policyId: 1 }, 0);
@@ -108,7 +111,7 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
     };
     const drops = new DropCounters();
     const link = linkFor(macs[0], macs[1], router, self, drops, host, macs[3], peer, macs[2]);
-    const pipeline = new Pipeline({ settings, spd, sad, link, drops, batchCapacity: options.batch ?? 64 });
+    const pipeline = new Pipeline({ settings, spd, sad, link, drops, batchCapacity: options.batch ?? 64, flowCacheEntries: options.flowCacheEntries });
     const resetInbound = () => {
       sad.remove(inbound);
       inbound = installInbound();

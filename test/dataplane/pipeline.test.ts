@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { PATH_MTU_AGE_MS, Port } from '../../src/dataplane/pipeline.js';
@@ -6,8 +7,9 @@ import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
 import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
 import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
-import { readU16, readU32 } from '../../src/wire/bytes.js';
-import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
+import { readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
+import type { SpdEntryConfig } from '../../src/policy/spd.js';
+import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, ipv6, loadSlot, writePing6 } from './gateway-fixture.js';
 
 /** Frame k the link layer queued for red. */
 function redFrame(t: LinkTransmitQueue, k: number): Uint8Array {
@@ -205,5 +207,71 @@ describe('bridging IPv4 the SPD bypasses (IEEE 802.1D learning)', () => {
     expect(frameOf(red, a.pipeline.txBlack.slots[0])).toEqual(ipv4Frame(HOST1, FAR, ip(10), ip(20)));
     expect(a.pipeline.counters.filtered).toBe(1);
     expect(a.pipeline.drops.snapshot()).toEqual({});
+  });
+});
+
+describe('flow cache (RFC 4301 §4.4.1: a cache gives the ordered SPD\'s answer)', () => {
+  // Overlapping and shadowed entries ahead of the fixture's sit PROTECT entry.
+  const policy: SpdEntryConfig[] = [
+    { id: 10, name: 'no-dns', local: '::/0', remote: '2001:db8:b::/64', protocol: 'udp', remotePort: 53, action: 'discard' },
+    { id: 11, name: 'dns-shadowed', local: '2001:db8:a::/64', remote: '2001:db8:b::/64', protocol: 'udp', remotePort: 53, action: 'bypass' },
+    { id: 12, name: 'no-ssh-from-20', local: '2001:db8:a::20/128', remote: '::/0', protocol: 'tcp', remotePort: '22', action: 'discard' },
+    { id: 13, name: 'no-echo-reply', local: '::/0', remote: '::/0', protocol: 'icmpv6', icmp: { type: 129 }, action: 'discard' },
+  ];
+  const hostLow = fc.constantFrom(0x10, 0x20, 0x30);
+  const flow = fc.record({
+    src: fc.constantFrom('2001:db8:a::', '2001:db8:c::'),
+    srcLow: hostLow,
+    dst: fc.constantFrom('2001:db8:b::', '2001:db8:d::'),
+    dstLow: hostLow,
+    protocol: fc.constantFrom(6, 17, 58),
+    port: fc.constantFrom(22, 53, 80, 128, 129),
+  });
+
+  function frame(f: { src: string; srcLow: number; dst: string; dstLow: number; protocol: number; port: number }): Uint8Array {
+    const buf = new Uint8Array(200);
+    const n = writePing6(buf, 0, ipv6(`${f.src}${f.srcLow.toString(16)}`), ipv6(`${f.dst}${f.dstLow.toString(16)}`), MAC.redA, MAC.hostA, 16);
+    const ip = 14;
+    buf[ip + 6] = f.protocol;
+    // ICMPv6 type, or the destination port.
+    if (f.protocol === 58) buf[ip + 40] = f.port;
+    else writeU16(buf, ip + 42, f.port);
+    return buf.slice(0, n);
+  }
+
+  it('random flows give the same frames and drops through a thrashing 16-entry cache as through the default one', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(flow, { minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 6 }), (batches) => {
+        const small = gatewayPair({ policy, flowCacheEntries: 16 }).a;
+        const large = gatewayPair({ policy }).a;
+        for (const batch of batches) {
+          const outputs = [small, large].map((g) => {
+            const slots = new FrameSlots({ count: 64 });
+            batch.forEach((f, i) => loadSlot(slots, i, frame(f)));
+            g.pipeline.processBatch(Port.Red, slots, batch.length, 0);
+            const tx = g.pipeline.txBlack;
+            return Array.from(tx.slots.subarray(0, tx.count), (i) => frameOf(slots, i));
+          });
+          expect(outputs[0]).toEqual(outputs[1]);
+          expect(small.pipeline.drops.snapshot()).toEqual(large.pipeline.drops.snapshot());
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a flow decided once is answered from the cache, with the ordered list\'s answer each time', () => {
+    const { a } = gatewayPair({ policy });
+    const send = (f: Parameters<typeof frame>[0]) => {
+      const slots = new FrameSlots({ count: 64 });
+      loadSlot(slots, 0, frame(f));
+      a.pipeline.processBatch(Port.Red, slots, 1, 0);
+      return a.pipeline.txBlack.count;
+    };
+    const dns = { src: '2001:db8:a::', srcLow: 0x10, dst: '2001:db8:b::', dstLow: 0x10, protocol: 17, port: 53 };
+    const web = { ...dns, port: 80 };
+    expect([send(dns), send(dns), send(web), send(web)]).toEqual([0, 0, 1, 1]);
+    expect(a.pipeline.drops.snapshot()).toEqual({ discard: 2 });
+    expect(a.pipeline.flows.counters).toMatchObject({ hits: 2, misses: 2 });
   });
 });
