@@ -15,6 +15,10 @@ export interface IperfOptions {
    * strongSwan TUN MTU (1400) and redblack's 1500-byte black MTU after encapsulation.
    */
   readonly udpPayloadBytes?: number;
+  /** UDP offered rate in bit/s; 0 (the default) sends as fast as it can. */
+  readonly udpBitsPerSecond?: number;
+  /** Socket buffer size (-w) of both ends, in bytes; iperf3's default when absent. */
+  readonly socketBufferBytes?: number;
 }
 
 export interface IperfResult {
@@ -48,7 +52,7 @@ async function waitForListener(namespace: string): Promise<void> {
   throw new IperfError(`iperf3: the server in ${namespace} did not listen on port ${PORT} within 5 s`);
 }
 
-/** Runs one test from red-a to red-b; UDP sends as fast as it can (-b 0). */
+/** Runs one test from red-a to red-b; UDP sends at options.udpBitsPerSecond, by default as fast as it can (-b 0). */
 export async function runIperf(topology: LabTopology, options: IperfOptions): Promise<IperfResult> {
   const { redA, redB } = topology.namespaces;
   const { a, b } = topology.addresses;
@@ -61,7 +65,9 @@ export async function runIperf(topology: LabTopology, options: IperfOptions): Pr
   try {
     await waitForListener(redB);
     const client = ['iperf3', '-c', b.host6, '-B', a.host6, '-p', String(PORT), '-t', String(options.seconds), '-J'];
-    if (options.protocol === 'udp') client.push('-u', '-b', '0', '-l', String(options.udpPayloadBytes ?? 1352));
+    if (options.protocol === 'udp') client.push('-u', '-b', String(Math.round(options.udpBitsPerSecond ?? 0)), '-l', String(options.udpPayloadBytes ?? 1352));
+    // The client hands -w to the server too, so it sizes the receiving socket.
+    if (options.socketBufferBytes !== undefined) client.push('-w', String(options.socketBufferBytes));
     const { stdout } = await runCommand(inNamespace(redA, client), { timeoutMs: (options.seconds + 20) * 1000, allowFailure: true });
     let report: { error?: string; end?: { sum_sent?: IperfSum; sum_received?: IperfSum } };
     try {

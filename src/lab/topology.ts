@@ -231,6 +231,12 @@ export async function buildLabTopology(options: LabTopologyOptions = {}): Promis
     await ip(ns.wan, ['link', 'add', bridge, 'mtu', mtu, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
     await ip(ns.wan, ['link', 'set', 'dev', wanA, 'master', bridge]);
     await ip(ns.wan, ['link', 'set', 'dev', wanB, 'master', bridge]);
+    // Nor netfilter on bridged frames: with br_netfilter loaded, every frame crossing wan would
+    // also be route-checked. The switches are per namespace and exist only with the module.
+    const bridgeNetfilter = await runCommand(inNamespace(ns.wan, ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables']), { allowFailure: true });
+    if (bridgeNetfilter.code === 0) {
+      await sysctl(ns.wan, ['net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0', 'net.bridge.bridge-nf-call-arptables=0']);
+    }
 
     if (offloads) {
       for (const [name, ifname] of [
