@@ -13,6 +13,12 @@
  * kept after free (or after its slot is reused) no longer matches and yields BadHandle.
  * Keys are never copied back to JS; salts are cleansed and contexts freed (the provider's freectx
  * zeroizes the key schedule) when an SA is freed or the environment shuts down.
+ *
+ * Submitted batches (aeadSubmit) run at once, or, with the crypto thread on (aeadCryptoThread), on
+ * one thread of their own while the caller classifies the rest of its batch; aeadSettle waits for
+ * them. One thread keeps each SA's contexts single-user. Creating or freeing an SA settles first,
+ * so the table never changes under the thread. Both sides spin briefly before they sleep: waking
+ * a sleeping CPU costs tens of microseconds, a whole chunk of packets.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -29,6 +35,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "addon.h"
 
@@ -76,11 +84,41 @@ typedef struct {
   uint8_t esn;
 } aead_sa;
 
+/* A submitted run of op records over one buffer. */
+typedef struct {
+  uint8_t *buf;
+  size_t buf_len;
+  const int32_t *ops;
+  uint8_t *status;
+  int32_t count;
+  uint8_t seal;
+} aead_job;
+
+#define JOB_QUEUE 64 /* submitted jobs the crypto thread may have outstanding */
+
+/* The crypto thread and its job queue: jobs [head, tail) are waiting or running. The caller
+ * writes tail, the thread writes head; each announces a sleep in a flag the other checks after
+ * publishing (sequentially consistent, so a wake-up is never lost). */
+typedef struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t work; /* the thread sleeps on it for jobs */
+  pthread_cond_t done; /* the caller sleeps on it for room or for the queue to empty */
+  aead_job jobs[JOB_QUEUE];
+  _Atomic uint64_t head, tail;
+  atomic_int thread_sleeping, caller_sleeping, stopping;
+  int running;
+} aead_worker;
+
+#define WORKER_SPIN_NS 100000 /* the thread waits this long for the next job before it sleeps */
+#define CALLER_SPIN_NS 2000000 /* aeadSettle spins this long before it sleeps */
+
 typedef struct {
   aead_impl impls[ALG_COUNT]; /* found on first use */
   aead_sa *slots;
   uint32_t capacity;
   uint32_t next; /* where the search for a free slot starts, so freed slots are reused late */
+  aead_worker worker;
 } aead_table;
 
 static const EVP_CIPHER *cipher_for(int alg) {
@@ -263,8 +301,162 @@ static void table_free_slot(aead_sa *sa) {
   sa->generation = (uint16_t)(sa->generation % MAX_GENERATION + 1);
 }
 
+/* ---- batches and the crypto thread ------------------------------------------------------- */
+
+/* Seals or opens every op of a job; per-packet outcomes go to its status array. */
+static void run_job(aead_table *t, const aead_job *job) {
+  for (int32_t i = 0; i < job->count; i++) {
+    const int32_t *op = job->ops + (size_t)i * OP_STRIDE;
+    aead_sa *sa = table_lookup(t, op[OP_HANDLE]);
+    if (sa == NULL) {
+      job->status[i] = STATUS_BAD_HANDLE;
+      continue;
+    }
+    int32_t esp = op[OP_ESP_OFFSET], text_len = op[OP_TEXT_LENGTH];
+    if (esp < 0 || text_len < 0 || (uint64_t)esp + ESP_HEADER_BYTES + (uint64_t)text_len + ICV_BYTES > job->buf_len) {
+      job->status[i] = STATUS_BAD_BOUNDS;
+      continue;
+    }
+    uint8_t *packet = job->buf + esp;
+    uint32_t seq_high = (uint32_t)op[OP_SEQ_HIGH];
+    if (job->seal ? seal_packet(sa, packet, (size_t)text_len, seq_high) : open_packet(sa, packet, (size_t)text_len, seq_high)) {
+      job->status[i] = STATUS_OK;
+      continue;
+    }
+    /* Fail closed: never leave plaintext (seal) or unauthenticated plaintext (open) behind. */
+    OPENSSL_cleanse(packet + ESP_HEADER_BYTES, (size_t)text_len + (job->seal ? ICV_BYTES : 0));
+    ERR_clear_error();
+    job->status[i] = STATUS_AUTH_FAILED;
+  }
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Spins until ready(w) or spin_ns pass; returns ready(w). */
+static int spin_until(aead_worker *w, int (*ready)(aead_worker *), uint64_t spin_ns) {
+  uint64_t deadline = 0;
+  for (uint32_t i = 0;; i++) {
+    if (ready(w)) return 1;
+    cpu_relax();
+    if ((i & 255) == 0) {
+      uint64_t now = monotonic_ns();
+      if (deadline == 0) deadline = now + spin_ns;
+      else if (now >= deadline) return ready(w);
+    }
+  }
+}
+
+static int has_work(aead_worker *w) { return atomic_load(&w->head) != atomic_load(&w->tail) || atomic_load(&w->stopping); }
+static int is_empty(aead_worker *w) { return atomic_load(&w->head) == atomic_load(&w->tail); }
+static int has_room(aead_worker *w) { return atomic_load(&w->tail) - atomic_load(&w->head) < JOB_QUEUE; }
+
+/* The caller side: spins, then sleeps on `done` until ready(w). */
+static void caller_wait(aead_worker *w, int (*ready)(aead_worker *)) {
+  if (spin_until(w, ready, CALLER_SPIN_NS)) return;
+  pthread_mutex_lock(&w->lock);
+  atomic_store(&w->caller_sleeping, 1);
+  while (!ready(w)) pthread_cond_wait(&w->done, &w->lock);
+  atomic_store(&w->caller_sleeping, 0);
+  pthread_mutex_unlock(&w->lock);
+}
+
+static void *worker_main(void *arg) {
+  aead_table *t = arg;
+  aead_worker *w = &t->worker;
+  for (;;) {
+    if (!spin_until(w, has_work, WORKER_SPIN_NS)) {
+      pthread_mutex_lock(&w->lock);
+      atomic_store(&w->thread_sleeping, 1);
+      while (!has_work(w)) pthread_cond_wait(&w->work, &w->lock);
+      atomic_store(&w->thread_sleeping, 0);
+      pthread_mutex_unlock(&w->lock);
+    }
+    uint64_t head = atomic_load(&w->head);
+    if (head == atomic_load(&w->tail)) break; /* stopping, and nothing left */
+    run_job(t, &w->jobs[head % JOB_QUEUE]);
+    atomic_store(&w->head, head + 1);
+    if (atomic_load(&w->caller_sleeping)) {
+      pthread_mutex_lock(&w->lock);
+      pthread_cond_signal(&w->done);
+      pthread_mutex_unlock(&w->lock);
+    }
+  }
+  return NULL;
+}
+
+/* Wakes the crypto thread if it sleeps (after the caller published tail or stopping). */
+static void wake_worker(aead_worker *w) {
+  if (!atomic_load(&w->thread_sleeping)) return;
+  pthread_mutex_lock(&w->lock);
+  pthread_cond_signal(&w->work);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* Returns once every submitted job has run (at once when there is no crypto thread). */
+static void table_settle(aead_table *t) {
+  if (t->worker.running) caller_wait(&t->worker, is_empty);
+}
+
+/* Runs the job now, or queues it for the crypto thread (waiting for room if the queue is full). */
+static void table_submit(aead_table *t, const aead_job *job) {
+  aead_worker *w = &t->worker;
+  if (!w->running) {
+    run_job(t, job);
+    return;
+  }
+  caller_wait(w, has_room);
+  uint64_t tail = atomic_load(&w->tail);
+  w->jobs[tail % JOB_QUEUE] = *job;
+  atomic_store(&w->tail, tail + 1);
+  wake_worker(w);
+}
+
+/* Starts or stops the crypto thread (stopping runs what is queued first); returns 0 if it could not start. */
+static int worker_set(aead_table *t, int on) {
+  aead_worker *w = &t->worker;
+  if (on == w->running) return 1;
+  if (on) {
+    atomic_store(&w->head, 0);
+    atomic_store(&w->tail, 0);
+    atomic_store(&w->thread_sleeping, 0);
+    atomic_store(&w->caller_sleeping, 0);
+    atomic_store(&w->stopping, 0);
+    if (pthread_mutex_init(&w->lock, NULL) != 0) return 0;
+    if (pthread_cond_init(&w->work, NULL) != 0 || pthread_cond_init(&w->done, NULL) != 0 ||
+        pthread_create(&w->thread, NULL, worker_main, t) != 0) {
+      pthread_cond_destroy(&w->work);
+      pthread_cond_destroy(&w->done);
+      pthread_mutex_destroy(&w->lock);
+      return 0;
+    }
+    w->running = 1;
+    return 1;
+  }
+  atomic_store(&w->stopping, 1);
+  wake_worker(w);
+  pthread_join(w->thread, NULL);
+  pthread_cond_destroy(&w->work);
+  pthread_cond_destroy(&w->done);
+  pthread_mutex_destroy(&w->lock);
+  w->running = 0;
+  return 1;
+}
+
 static void table_destroy(void *arg) {
   aead_table *t = arg;
+  worker_set(t, 0);
   for (uint32_t i = 0; i < t->capacity; i++) {
     if (t->slots[i].in_use) table_free_slot(&t->slots[i]);
   }
@@ -342,6 +534,7 @@ static napi_value create_sa(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "esn must be a boolean");
     return NULL;
   }
+  table_settle(t); /* the table may grow (move) below */
   int64_t slot = table_reserve(t);
   if (slot < 0) {
     napi_throw_range_error(env, "ERR_AEAD_TABLE_FULL", "too many SAs: free unused SAs (the limit is 65536 per thread)");
@@ -367,56 +560,94 @@ static napi_value free_sa(napi_env env, napi_callback_info info) {
   int64_t handle;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (!get_int(env, argv[0], "handle", INT32_MIN, INT32_MAX, &handle)) return NULL;
+  table_settle(t); /* no queued packet may be using its contexts */
   aead_sa *sa = table_lookup(t, (int32_t)handle);
   if (sa != NULL) table_free_slot(sa);
   return NULL;
 }
 
-/* aeadSealBatch / aeadOpenBatch(buf, ops, count, status) */
+/* Reads (buf, ops, first, count, status) at argv and checks the run [first, first + count) fits the arrays. */
+static int get_job(napi_env env, napi_value *argv, int seal, aead_job *job) {
+  int32_t *ops;
+  uint8_t *status;
+  size_t ops_len, status_len;
+  int64_t first, count;
+  if (!get_typed(env, argv[0], napi_uint8_array, "buf", (void **)&job->buf, &job->buf_len)) return 0;
+  if (!get_typed(env, argv[1], napi_int32_array, "ops", (void **)&ops, &ops_len)) return 0;
+  if (!get_int(env, argv[2], "first", 0, INT32_MAX, &first)) return 0;
+  if (!get_int(env, argv[3], "count", 0, INT32_MAX, &count)) return 0;
+  if (!get_typed(env, argv[4], napi_uint8_array, "status", (void **)&status, &status_len)) return 0;
+  if ((uint64_t)(first + count) * OP_STRIDE > ops_len || (uint64_t)(first + count) > status_len) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "ops %lld..%lld exceed the batch arrays (ops holds %zu records, status %zu entries): pass a smaller count or larger arrays",
+             (long long)first, (long long)(first + count), ops_len / OP_STRIDE, status_len);
+    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+    return 0;
+  }
+  job->ops = ops + first * OP_STRIDE;
+  job->status = status + first;
+  job->count = (int32_t)count;
+  job->seal = (uint8_t)seal;
+  return 1;
+}
+
+/* aeadSealBatch / aeadOpenBatch(buf, ops, count, status): runs at once, after anything submitted. */
 static napi_value run_batch(napi_env env, napi_callback_info info, int seal) {
   size_t argc = 4;
-  napi_value argv[4];
+  napi_value argv[5];
   aead_table *t;
-  uint8_t *buf, *status;
-  int32_t *ops;
-  size_t buf_len, ops_len, status_len;
-  int64_t count;
+  aead_job job;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (!get_typed(env, argv[0], napi_uint8_array, "buf", (void **)&buf, &buf_len)) return NULL;
-  if (!get_typed(env, argv[1], napi_int32_array, "ops", (void **)&ops, &ops_len)) return NULL;
-  if (!get_typed(env, argv[3], napi_uint8_array, "status", (void **)&status, &status_len)) return NULL;
-  if (!get_int(env, argv[2], "count", 0, INT32_MAX, &count)) return NULL;
-  if ((uint64_t)count * OP_STRIDE > ops_len || (uint64_t)count > status_len) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "count %lld exceeds the batch arrays (ops holds %zu records, status %zu entries): pass a smaller count or larger arrays",
-             (long long)count, ops_len / OP_STRIDE, status_len);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+  /* As a job from op 0: buf, ops, first = 0, count, status. */
+  napi_value zero;
+  CHECK_NAPI(env, napi_create_int32(env, 0, &zero));
+  napi_value args[5] = {argv[0], argv[1], zero, argv[2], argv[3]};
+  if (!get_job(env, args, seal, &job)) return NULL;
+  table_settle(t);
+  run_job(t, &job);
+  return NULL;
+}
+
+/* aeadSubmit(seal, buf, ops, first, count, status): seals or opens ops [first, first + count), now
+ * or on the crypto thread. The caller leaves those packets, records and statuses alone until aeadSettle. */
+static napi_value submit(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  aead_table *t;
+  aead_job job;
+  bool seal;
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (napi_get_value_bool(env, argv[0], &seal) != napi_ok) {
+    napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "seal must be a boolean");
     return NULL;
   }
-  for (int64_t i = 0; i < count; i++) {
-    const int32_t *op = ops + i * OP_STRIDE;
-    aead_sa *sa = table_lookup(t, op[OP_HANDLE]);
-    if (sa == NULL) {
-      status[i] = STATUS_BAD_HANDLE;
-      continue;
-    }
-    int32_t esp = op[OP_ESP_OFFSET], text_len = op[OP_TEXT_LENGTH];
-    if (esp < 0 || text_len < 0 || (uint64_t)esp + ESP_HEADER_BYTES + (uint64_t)text_len + ICV_BYTES > buf_len) {
-      status[i] = STATUS_BAD_BOUNDS;
-      continue;
-    }
-    uint8_t *packet = buf + esp;
-    uint32_t seq_high = (uint32_t)op[OP_SEQ_HIGH];
-    if (seal ? seal_packet(sa, packet, (size_t)text_len, seq_high) : open_packet(sa, packet, (size_t)text_len, seq_high)) {
-      status[i] = STATUS_OK;
-      continue;
-    }
-    /* Fail closed: never leave plaintext (seal) or unauthenticated plaintext (open) behind. */
-    OPENSSL_cleanse(packet + ESP_HEADER_BYTES, (size_t)text_len + (seal ? ICV_BYTES : 0));
-    ERR_clear_error();
-    status[i] = STATUS_AUTH_FAILED;
-  }
+  if (!get_job(env, argv + 1, seal, &job)) return NULL;
+  if (job.count > 0) table_submit(t, &job);
   return NULL;
+}
+
+/* aeadSettle(): returns when every submitted op is done. */
+static napi_value settle(napi_env env, napi_callback_info info) {
+  aead_table *t;
+  CHECK_NAPI(env, napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&t));
+  table_settle(t);
+  return NULL;
+}
+
+/* aeadCryptoThread(on) -> whether it is now on: starts or stops the crypto thread. */
+static napi_value crypto_thread(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  aead_table *t;
+  bool on;
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "on must be a boolean");
+    return NULL;
+  }
+  worker_set(t, on);
+  CHECK_NAPI(env, napi_get_boolean(env, t->worker.running != 0, &result));
+  return result;
 }
 
 static napi_value seal_batch(napi_env env, napi_callback_info info) { return run_batch(env, info, 1); }
@@ -563,6 +794,9 @@ napi_status aead_register(napi_env env, napi_value exports) {
       {"aeadFreeSa", NULL, free_sa, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadSealBatch", NULL, seal_batch, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadOpenBatch", NULL, open_batch, NULL, NULL, NULL, napi_enumerable, t},
+      {"aeadSubmit", NULL, submit, NULL, NULL, NULL, napi_enumerable, t},
+      {"aeadSettle", NULL, settle, NULL, NULL, NULL, napi_enumerable, t},
+      {"aeadCryptoThread", NULL, crypto_thread, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadSealOne", NULL, seal_one, NULL, NULL, NULL, napi_enumerable, NULL},
       {"aeadOpenOne", NULL, open_one, NULL, NULL, NULL, napi_enumerable, NULL},
       {"aeadBenchBare", NULL, bench_bare, NULL, NULL, NULL, napi_enumerable, t},

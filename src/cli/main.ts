@@ -9,8 +9,9 @@ const USAGE = `usage: redblack <command> [options]
 commands:
   info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
   config check FILE                             validate a configuration file
-  run --config FILE [--status-socket PATH] [--busy-poll]
-                                                run the appliance (--busy-poll: poll the NICs, burning a core)
+  run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off]
+                                                run the appliance (--busy-poll: poll the NICs, burning a core;
+                                                --crypto-thread: AEAD on a second core, default on with 4+ CPUs)
   status [--socket PATH | --name NAME]          SAs, counters and drops of a running appliance`;
 
 async function main(argv: string[]): Promise<number> {

@@ -66,6 +66,19 @@ export interface AeadBackend {
   /** Opens `count` packets in place: verifies the ICV (constant time) and decrypts the text. */
   openBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
   /**
+   * Starts sealing (`seal` true) or opening ops [first, first + count) of a batch, their statuses
+   * at status[first...]: at once, or on the backend's crypto thread while the caller goes on
+   * classifying. Until `settle` returns, the caller leaves those packets, records and statuses alone.
+   */
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void;
+  /** Returns when every submitted op is done. */
+  settle(): void;
+  /**
+   * Runs submitted ops on a crypto thread of the backend's own (true) or at once on the caller's
+   * (false, the default). Returns whether the thread runs: false where the backend has none.
+   */
+  setCryptoThread(on: boolean): boolean;
+  /**
    * One-shot AEAD with any AAD and a 12-byte nonce, for IKEv2 SK payloads (RFC 5282) and
    * known-answer tests; it allocates, so it is not for the data plane. Returns text || ICV.
    */

@@ -12,6 +12,10 @@ export interface NativeAddon {
   aeadFreeSa(handle: number): void;
   aeadSealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
   aeadOpenBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
+  aeadSubmit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void;
+  aeadSettle(): void;
+  /** Starts or stops the crypto thread; returns whether it runs. */
+  aeadCryptoThread(on: boolean): boolean;
   aeadSealOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   aeadOpenOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
   /** Seals `packets` ESP packets in a C loop without crossing N-API; returns elapsed nanoseconds. */
@@ -97,6 +101,26 @@ export class NativeAeadBackend implements AeadBackend {
     } catch (e) {
       throw asAeadError(e);
     }
+  }
+
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void {
+    try {
+      this.addon.aeadSubmit(seal, buf, ops, first, count, status);
+    } catch (e) {
+      throw asAeadError(e);
+    }
+  }
+
+  settle(): void {
+    this.addon.aeadSettle();
+  }
+
+  /**
+   * With a spare core, sealing on the crypto thread overlaps the classification of the rest of
+   * the batch. One thread for the process (all SAs live in one table).
+   */
+  setCryptoThread(on: boolean): boolean {
+    return this.addon.aeadCryptoThread(on);
   }
 
   sealOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {

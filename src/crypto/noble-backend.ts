@@ -72,11 +72,23 @@ export class NobleAeadBackend implements AeadBackend {
   }
 
   sealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
-    this.run(buf, ops, count, status, true);
+    this.run(true, buf, ops, 0, count, status);
   }
 
   openBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void {
-    this.run(buf, ops, count, status, false);
+    this.run(false, buf, ops, 0, count, status);
+  }
+
+  /** Runs at once: this backend has no crypto thread. */
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void {
+    this.run(seal, buf, ops, first, count, status);
+  }
+
+  settle(): void {}
+
+  /** @noble/ciphers runs on the JS thread only. */
+  setCryptoThread(): boolean {
+    return false;
   }
 
   sealOne(alg: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -91,8 +103,11 @@ export class NobleAeadBackend implements AeadBackend {
     }
   }
 
-  private run(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array, seal: boolean): void {
-    for (let i = 0; i < count; i++) {
+  private run(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void {
+    if (first + count > status.length || (first + count) * AEAD_OP_STRIDE > ops.length) {
+      throw new AeadError(`ops ${first}..${first + count} exceed the batch arrays (ops holds ${ops.length / AEAD_OP_STRIDE} records, status ${status.length} entries): pass a smaller count or larger arrays`);
+    }
+    for (let i = first; i < first + count; i++) {
       const o = i * AEAD_OP_STRIDE;
       const sa = this.lookup(ops[o + AeadOp.Handle]);
       if (!sa) { status[i] = AeadStatus.BadHandle; continue; }

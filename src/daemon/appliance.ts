@@ -6,6 +6,7 @@
  */
 import type { ApplianceConfig } from '../config/appliance-config.js';
 import { formatAddressBytes, formatIpv4 } from '../config/address-fields.js';
+import { availableParallelism } from 'node:os';
 import { selectAeadBackend } from '../crypto/index.js';
 import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';
 import { FrameSlots } from '../dataplane/frame-slots.js';
@@ -32,7 +33,15 @@ export interface ApplianceOptions {
   log?: (line: string) => void;
   /** Poll the NICs on every event-loop turn instead of waiting for readiness (burns a core). */
   busyPoll?: boolean;
+  /**
+   * Seal and open on the AEAD backend's crypto thread, a second core working beside the pipeline.
+   * Default: on with at least CRYPTO_THREAD_MIN_CPUS CPUs (one for the pipeline, one for crypto,
+   * the rest for the kernel's packet work), off with fewer.
+   */
+  cryptoThread?: boolean;
 }
+
+export const CRYPTO_THREAD_MIN_CPUS = 4;
 
 /** Batches drained per readable event before yielding to the event loop (timers, status). */
 const MAX_BATCHES_PER_TURN = 64;
@@ -56,6 +65,7 @@ export class Appliance {
   private lastDropLog = 0;
   private txErrors = 0;
   private stopped = false;
+  private readonly cryptoThread: boolean;
 
   private constructor(
     readonly config: ApplianceConfig,
@@ -63,9 +73,12 @@ export class Appliance {
     private readonly black: FramePort,
     private readonly log: (line: string) => void,
     batch: number,
+    cryptoThread: boolean,
   ) {
     const now = performance.now();
     const backend = selectAeadBackend();
+    this.cryptoThread = backend.setCryptoThread(cryptoThread);
+    if (cryptoThread && !this.cryptoThread) log(`the ${backend.name} AEAD backend has no crypto thread: sealing on the pipeline's thread`);
     this.redSlots = new FrameSlots({ count: batch });
     this.blackSlots = new FrameSlots({ count: batch });
     this.sad = new SecurityAssociationDatabase({ backend, warn: log });
@@ -119,9 +132,10 @@ export class Appliance {
       red.close();
       throw e;
     }
-    const appliance = new Appliance(config, red, black, log, options.batch ?? 256);
+    const cryptoThread = options.cryptoThread ?? availableParallelism() >= CRYPTO_THREAD_MIN_CPUS;
+    const appliance = new Appliance(config, red, black, log, options.batch ?? 256, cryptoThread);
     log(`started (${config.role} role, red ${red.info.name} ${red.info.mac}, black ${black.info.name} ${black.info.mac}, ` +
-      `${appliance.sad.size} SAs, AEAD ${appliance.sad.backend.name})`);
+      `${appliance.sad.size} SAs, AEAD ${appliance.sad.backend.name}${appliance.cryptoThread ? ' on its crypto thread' : ''})`);
     return appliance;
   }
 
@@ -199,6 +213,7 @@ export class Appliance {
       role: this.config.role,
       uptimeSeconds: Math.round((performance.now() - this.startedAt) / 1000),
       aeadBackend: this.sad.backend.name,
+      cryptoThread: this.cryptoThread,
       sas,
       pipeline: { ...this.pipeline.counters, txErrors: this.txErrors },
       drops: this.drops.snapshot(),
@@ -217,6 +232,7 @@ export class Appliance {
     this.red.close();
     this.black.close();
     this.sad.removeAll();
+    this.sad.backend.setCryptoThread(false);
     this.log('stopped; all SAs removed and their keys zeroized');
   }
 }

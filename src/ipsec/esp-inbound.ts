@@ -32,7 +32,7 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
-import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
+import { AEAD_SUBMIT_CHUNK, ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
 import { ESP_IN_UDP_PORT, EspHeader, EspTrailer, UdpEncapsulated, classifyEspInUdp, parseEsp, parseEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
@@ -53,6 +53,8 @@ export class EspDecryptor {
   private readonly opHeadersEnd: Int32Array;
   private readonly opNextHeaderByte: Int32Array;
   private count = 0;
+  /** Ops handed to the backend so far in this batch. */
+  private submitted = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -80,6 +82,7 @@ export class EspDecryptor {
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
     this.count = 0;
+    this.submitted = 0;
     this.sad.clock(now);
   }
 
@@ -95,10 +98,11 @@ export class EspDecryptor {
     return status;
   }
 
-  /** Opens every queued packet in one AEAD call, finishes each, then delivers SA events. */
+  /** Opens every queued packet (the AEAD backend has the earlier ones already), finishes each, then delivers SA events. */
   open(): void {
     const { bytes, status } = this.packets;
-    if (this.count > 0) this.sad.backend.openBatch(bytes, this.ops, this.count, this.aeadStatus);
+    this.submit();
+    this.sad.backend.settle();
     for (let k = 0; k < this.count; k++) {
       const i = this.opPacket[k];
       const result = this.finish(k, i, bytes);
@@ -106,7 +110,15 @@ export class EspDecryptor {
       status[i] = result;
     }
     this.count = 0;
+    this.submitted = 0;
     this.sad.deliverEvents();
+  }
+
+  /** Hands the ops queued since the last call to the AEAD backend. */
+  private submit(): void {
+    if (this.count === this.submitted) return;
+    this.sad.backend.submit(false, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    this.submitted = this.count;
   }
 
   private classify(i: number, ipv4: Ipv4Header | null): EspStatus {
@@ -199,6 +211,7 @@ export class EspDecryptor {
     this.opHeadersEnd[k] = udpEncapsulated ? upper : esp;
     this.opNextHeaderByte[k] = nextHeaderByte;
     this.saOf[i] = sa;
+    if (this.count - this.submitted >= AEAD_SUBMIT_CHUNK) this.submit();
     return EspStatus.Pending;
   }
 

@@ -25,7 +25,7 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
 import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
-import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, type EspPackets } from './esp.js';
+import { AEAD_SUBMIT_CHUNK, EspStatus, NO_ESP_PACKETS, OUTER_TTL, type EspPackets } from './esp.js';
 import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, espPadLength, writeEspHeader, writeEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
@@ -42,6 +42,8 @@ export class EspEncryptor {
   private readonly opUdpChecksum: Int32Array;
   private readonly opSa: (SecurityAssociation | null)[];
   private count = 0;
+  /** Ops handed to the backend so far in this batch. */
+  private submitted = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -64,6 +66,7 @@ export class EspEncryptor {
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
     this.count = 0;
+    this.submitted = 0;
     this.sad.clock(now);
   }
 
@@ -79,10 +82,11 @@ export class EspEncryptor {
     return status;
   }
 
-  /** Seals every prepared packet in one AEAD call, sets their final status, then delivers SA events. */
+  /** Seals every prepared packet (the AEAD backend has the earlier ones already), sets their final status, then delivers SA events. */
   seal(): void {
     const { bytes, status } = this.packets;
-    if (this.count > 0) this.sad.backend.sealBatch(bytes, this.ops, this.count, this.aeadStatus);
+    this.submit();
+    this.sad.backend.settle();
     for (let k = 0; k < this.count; k++) {
       const i = this.opPacket[k];
       const sa = this.opSa[k] as SecurityAssociation;
@@ -101,7 +105,15 @@ export class EspEncryptor {
       status[i] = EspStatus.Ok;
     }
     this.count = 0;
+    this.submitted = 0;
     this.sad.deliverEvents();
+  }
+
+  /** Hands the ops prepared since the last call to the AEAD backend. */
+  private submit(): void {
+    if (this.count === this.submitted) return;
+    this.sad.backend.submit(true, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    this.submitted = this.count;
   }
 
   private build(sa: SecurityAssociation, i: number, lo: number, hi: number, ipv4: Ipv4Header | null): EspStatus {
@@ -308,6 +320,7 @@ export class EspEncryptor {
     this.opSa[k] = sa;
     this.packets.start[i] = outer;
     this.packets.length[i] = total;
+    if (this.count - this.submitted >= AEAD_SUBMIT_CHUNK) this.submit();
     return EspStatus.Pending;
   }
 }

@@ -98,3 +98,9 @@ export const NO_ESP_PACKETS: EspPackets = {
 export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_BYTES;
 /** TTL / hop limit of outer headers written in tunnel mode. */
 export const OUTER_TTL = 64;
+
+/**
+ * Prepared packets an engine hands to the AEAD backend at a time while its batch is still being
+ * classified: with a crypto thread, sealing the first ones overlaps preparing the rest.
+ */
+export const AEAD_SUBMIT_CHUNK = 32;

@@ -29,10 +29,10 @@ export class LabAppliance {
   private constructor(readonly namespace: string, readonly pid: number, readonly socket: string, readonly log: string) {}
 
   /**
-   * Starts `redblack run --config CONFIG` in `namespace`; `name` names its socket and log under
-   * labRunDir(prefix). Resolves once it answers on its status socket.
+   * Starts `redblack run --config CONFIG [...runArgs]` in `namespace`; `name` names its socket and
+   * log under labRunDir(prefix). Resolves once it answers on its status socket.
    */
-  static async start(prefix: string, namespace: string, config: string, name: string): Promise<LabAppliance> {
+  static async start(prefix: string, namespace: string, config: string, name: string, runArgs: readonly string[] = []): Promise<LabAppliance> {
     const cli = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
     if (!existsSync(cli)) throw new LabApplianceError(`${cli} is missing: run "npm run build" first`);
     const dir = labRunDir(prefix);
@@ -42,7 +42,7 @@ export class LabAppliance {
     const fd = openSync(log, 'w');
     // REDBLACK_LAB_NODE_OPTIONS: extra Node.js flags for the appliances (e.g. --cpu-prof to profile).
     const nodeFlags = (process.env.REDBLACK_LAB_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...nodeFlags, cli, 'run', '--config', config, '--status-socket', socket], {
+    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...nodeFlags, cli, 'run', '--config', config, '--status-socket', socket, ...runArgs], {
       detached: true,
       stdio: ['ignore', fd, fd],
     });
@@ -88,15 +88,17 @@ export class LabAppliance {
 export interface LabApplianceConfigs {
   readonly a: string;
   readonly b: string;
+  /** Extra `redblack run` options of each (e.g. --crypto-thread on). */
+  readonly runArgs?: { readonly a?: readonly string[]; readonly b?: readonly string[] };
 }
 
 /** Starts the appliances of rb-a and rb-b. */
 export async function startLabAppliances(topology: LabTopology, configs?: LabApplianceConfigs): Promise<LabAppliances> {
   const examples = path.join(packageRoot(), 'examples');
-  const a = await LabAppliance.start(topology.prefix, topology.namespaces.rbA, configs?.a ?? path.join(examples, 'lab-a.yaml'), 'a');
+  const a = await LabAppliance.start(topology.prefix, topology.namespaces.rbA, configs?.a ?? path.join(examples, 'lab-a.yaml'), 'a', configs?.runArgs?.a);
   let b: LabAppliance;
   try {
-    b = await LabAppliance.start(topology.prefix, topology.namespaces.rbB, configs?.b ?? path.join(examples, 'lab-b.yaml'), 'b');
+    b = await LabAppliance.start(topology.prefix, topology.namespaces.rbB, configs?.b ?? path.join(examples, 'lab-b.yaml'), 'b', configs?.runArgs?.b);
   } catch (e) {
     await a.stop();
     throw e;

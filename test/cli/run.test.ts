@@ -29,6 +29,12 @@ describe('redblack run', () => {
     expect(r.stderr).toMatch(/interface 'red'|"red"|red.*not found/i);
   });
 
+  it('refuses a --crypto-thread that is neither on nor off', () => {
+    const r = run(['run', '--config', join(packageRoot(), 'examples', 'lab-a.yaml'), '--crypto-thread', 'maybe']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--crypto-thread must be "on" or "off", got "maybe"');
+  });
+
   it('needs --config', () => {
     const r = run(['run']);
     expect(r.status).toBe(2);

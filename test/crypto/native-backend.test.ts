@@ -20,7 +20,7 @@ describe('native addon loading', () => {
     const addon = loadNativeAddon();
     expect(nativeAddonProblem()).toBeNull();
     expect(addon).not.toBeNull();
-    for (const fn of ['aeadCreateSa', 'aeadFreeSa', 'aeadSealBatch', 'aeadOpenBatch', 'aeadSealOne', 'aeadOpenOne', 'aeadBenchBare']) {
+    for (const fn of ['aeadCreateSa', 'aeadFreeSa', 'aeadSealBatch', 'aeadOpenBatch', 'aeadSubmit', 'aeadSettle', 'aeadCryptoThread', 'aeadSealOne', 'aeadOpenOne', 'aeadBenchBare']) {
       expect(typeof (addon as unknown as Record<string, unknown>)[fn], fn).toBe('function');
     }
   });
@@ -110,13 +110,81 @@ describe('native batch failure handling', () => {
     const ops = new Int32Array(8);
     const status = new Uint8Array(2);
     expect(() => backend.sealBatch(buf, ops, 3, status)).toThrow(AeadError);
-    expect(() => backend.sealBatch(buf, new Int32Array(16), 3, status)).toThrow(/count 3 exceeds/);
+    expect(() => backend.sealBatch(buf, new Int32Array(16), 3, status)).toThrow(/ops 0..3 exceed the batch arrays/);
     expect(() => backend.sealBatch(buf, ops, -1, status)).toThrow(AeadError);
     expect(() => backend.sealBatch(buf, ops, 1.5, status)).toThrow(AeadError);
     expect(() => backend.sealBatch(buf, new Uint8Array(8) as unknown as Int32Array, 1, status)).toThrow(/ops must be an Int32Array/);
     expect(() => backend.openBatch([] as unknown as Uint8Array, ops, 1, status)).toThrow(/buf must be a Uint8Array/);
     backend.sealBatch(buf, ops, 0, status); // an empty batch is fine
     backend.freeSa(handle);
+  });
+});
+
+describe('submitted batches and the crypto thread', () => {
+  const PACKETS = 200;
+  const TEXT = 100;
+  const STRIDE = ESP_HEADER_BYTES + TEXT + ESP_ICV_BYTES;
+
+  /** PACKETS packets of random text under `handle`, with their op records. */
+  function batch(handle: number) {
+    const buf = random(PACKETS * STRIDE);
+    const ops = new Int32Array(PACKETS * 4);
+    for (let k = 0; k < PACKETS; k++) ops.set([handle, k * STRIDE, TEXT, 0], k * 4);
+    return { buf, ops, status: new Uint8Array(PACKETS).fill(0xff) };
+  }
+
+  /** Submits the batch in runs of `chunk`, settles, and returns it. */
+  function submitted(seal: boolean, b: ReturnType<typeof batch>, chunk: number) {
+    for (let first = 0; first < PACKETS; first += chunk) backend.submit(seal, b.buf, b.ops, first, Math.min(chunk, PACKETS - first), b.status);
+    backend.settle();
+    return b;
+  }
+
+  it.each([false, true])('crypto thread %s: runs of any size seal and open byte-identically to one sealBatch', (thread) => {
+    expect(backend.setCryptoThread(thread)).toBe(thread);
+    try {
+      const handle = backend.createSa('aes-gcm-16-128', random(20), { esn: true });
+      const reference = batch(handle);
+      const viaSubmit = { buf: reference.buf.slice(), ops: reference.ops, status: new Uint8Array(PACKETS).fill(0xff) };
+      backend.sealBatch(reference.buf, reference.ops, PACKETS, reference.status);
+      submitted(true, viaSubmit, 7);
+      expect(Buffer.from(viaSubmit.buf).equals(reference.buf)).toBe(true);
+      expect([...viaSubmit.status]).toEqual(new Array(PACKETS).fill(AeadStatus.Ok));
+      // Tamper with one packet: only its status says AuthFailed.
+      viaSubmit.buf[5 * STRIDE + ESP_HEADER_BYTES] ^= 1;
+      submitted(false, viaSubmit, 32);
+      expect(viaSubmit.status.filter((s) => s === AeadStatus.AuthFailed).length).toBe(1);
+      expect(viaSubmit.status[5]).toBe(AeadStatus.AuthFailed);
+      backend.freeSa(handle);
+    } finally {
+      backend.setCryptoThread(false);
+    }
+  });
+
+  it('creating and freeing SAs waits for submitted work: nothing queued runs on a freed context', () => {
+    backend.setCryptoThread(true);
+    try {
+      const handle = backend.createSa('chacha20-poly1305', random(36), { esn: false });
+      const b = batch(handle);
+      for (let first = 0; first < PACKETS; first += 10) backend.submit(true, b.buf, b.ops, first, 10, b.status);
+      backend.freeSa(handle);
+      // Everything submitted before the free was sealed with the live SA.
+      expect([...b.status]).toEqual(new Array(PACKETS).fill(AeadStatus.Ok));
+      backend.settle();
+    } finally {
+      backend.setCryptoThread(false);
+    }
+  });
+
+  it('rejects a run outside the batch arrays with AeadError, thread or not', () => {
+    for (const thread of [false, true]) {
+      backend.setCryptoThread(thread);
+      const b = batch(backend.createSa('aes-gcm-16-128', random(20), { esn: false }));
+      expect(() => backend.submit(true, b.buf, b.ops, PACKETS - 1, 2, b.status)).toThrow(/exceed the batch arrays/);
+      expect(() => backend.submit(true, b.buf, b.ops, -1, 1, b.status)).toThrow(AeadError);
+      backend.settle();
+    }
+    backend.setCryptoThread(false);
   });
 });
 

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AeadBackend } from '../../src/crypto/aead.js';
+import { NativeAeadBackend } from '../../src/crypto/native-backend.js';
+import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { PATH_MTU_AGE_MS, Port } from '../../src/dataplane/pipeline.js';
 import { MIN_TUNNEL_PATH_MTU } from '../../src/tunnel/tunnel-mtu.js';
@@ -273,5 +276,32 @@ describe('flow cache (RFC 4301 §4.4.1: a cache gives the ordered SPD\'s answer)
     expect([send(dns), send(dns), send(web), send(web)]).toEqual([0, 0, 1, 1]);
     expect(a.pipeline.drops.snapshot()).toEqual({ discard: 2 });
     expect(a.pipeline.flows.counters).toMatchObject({ hits: 2, misses: 2 });
+  });
+});
+
+describe('AEAD on the crypto thread', () => {
+  it('a batch larger than one submitted chunk seals and opens to the same frames as @noble/ciphers on the pipeline thread', () => {
+    const native = new NativeAeadBackend();
+    expect(native.setCryptoThread(true)).toBe(true);
+    try {
+      const run = (backend: AeadBackend) => {
+        const { a, b } = gatewayPair({ backend });
+        const slots = new FrameSlots({ count: 64 });
+        for (let i = 0; i < 64; i++) loadSlot(slots, i, ping6Frame(i * 20));
+        a.pipeline.processBatch(Port.Red, slots, 64, 0);
+        const sealed = Array.from(a.pipeline.txBlack.slots.subarray(0, a.pipeline.txBlack.count), (i) => frameOf(slots, i));
+        const back = new FrameSlots({ count: 64 });
+        sealed.forEach((f, i) => loadSlot(back, i, f));
+        b.pipeline.processBatch(Port.Black, back, sealed.length, 0);
+        const opened = Array.from(b.pipeline.txRed.slots.subarray(0, b.pipeline.txRed.count), (i) => frameOf(back, i));
+        return { sealed, opened, drops: [a.pipeline.drops.snapshot(), b.pipeline.drops.snapshot()] };
+      };
+      const threaded = run(native);
+      expect(threaded.sealed).toHaveLength(64);
+      expect(threaded.opened).toHaveLength(64);
+      expect(threaded).toEqual(run(new NobleAeadBackend()));
+    } finally {
+      native.setCryptoThread(false);
+    }
   });
 });

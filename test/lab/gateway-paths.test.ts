@@ -130,7 +130,7 @@ beforeAll(() => {
   expect(existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is missing: run "npm run build" first').toBe(true);
 });
 
-describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-b.yaml)', () => {
+describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-b.yaml; rb-a seals on its crypto thread)', () => {
   const PREFIX = 'rk1-prot-';
   const COUNT = 3;
   let lab: RunningLab;
@@ -142,7 +142,11 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
 
   beforeAll(async () => {
     await destroyLabTopology(PREFIX);
-    lab = await RunningLab.start(PREFIX, { a: path.join(EXAMPLES, 'lab-a.yaml'), b: path.join(EXAMPLES, 'lab-b.yaml') });
+    lab = await RunningLab.start(PREFIX, {
+      a: path.join(EXAMPLES, 'lab-a.yaml'),
+      b: path.join(EXAMPLES, 'lab-b.yaml'),
+      runArgs: { a: ['--crypto-thread', 'on'], b: ['--crypto-thread', 'off'] },
+    });
     const { redA, redB } = lab.topology.namespaces;
     pings = {
       a2b6: await pingFrom(redA, SITE_B.host6, { count: COUNT }),
@@ -158,9 +162,11 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     await destroyLabTopology(PREFIX);
   });
 
-  it('answers ping6 both ways through the tunnel', () => {
+  it('answers ping6 both ways through the tunnel, one side sealing and opening on its crypto thread', () => {
     expect(pings.a2b6).toMatchObject({ ok: true, received: COUNT });
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
+    expect(status.a).toMatchObject({ cryptoThread: true });
+    expect(status.b).toMatchObject({ cryptoThread: false });
   });
 
   it('counts every ESP packet on the SAs of both sides, and the wire agrees packet for packet', async () => {
