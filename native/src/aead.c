@@ -107,6 +107,7 @@ typedef struct {
   aead_job jobs[JOB_QUEUE];
   _Atomic uint64_t head, tail;
   atomic_int thread_sleeping, caller_sleeping, stopping;
+  uint64_t awaited; /* the ticket the caller waits for (caller side only) */
   int running;
 } aead_worker;
 
@@ -404,23 +405,37 @@ static void wake_worker(aead_worker *w) {
   pthread_mutex_unlock(&w->lock);
 }
 
+static int awaited_done(aead_worker *w) { return atomic_load(&w->head) >= w->awaited; }
+
+/* Returns once job `ticket` (the value aeadSubmit returned) and every job before it have run. */
+static void table_settle_through(aead_table *t, uint64_t ticket) {
+  aead_worker *w = &t->worker;
+  if (!w->running || atomic_load(&w->head) >= ticket) return;
+  w->awaited = ticket;
+  caller_wait(w, awaited_done);
+}
+
 /* Returns once every submitted job has run (at once when there is no crypto thread). */
 static void table_settle(aead_table *t) {
   if (t->worker.running) caller_wait(&t->worker, is_empty);
 }
 
-/* Runs the job now, or queues it for the crypto thread (waiting for room if the queue is full). */
-static void table_submit(aead_table *t, const aead_job *job) {
+/* Runs the job now, or queues it for the crypto thread (waiting for room if the queue is full).
+ * Returns its ticket: jobs are numbered from 1 in submission order, with or without the thread. */
+static uint64_t table_submit(aead_table *t, const aead_job *job) {
   aead_worker *w = &t->worker;
+  uint64_t tail = atomic_load(&w->tail);
   if (!w->running) {
     run_job(t, job);
-    return;
+    atomic_store(&w->tail, tail + 1);
+    atomic_store(&w->head, tail + 1);
+    return tail + 1;
   }
   caller_wait(w, has_room);
-  uint64_t tail = atomic_load(&w->tail);
   w->jobs[tail % JOB_QUEUE] = *job;
   atomic_store(&w->tail, tail + 1);
   wake_worker(w);
+  return tail + 1;
 }
 
 /* Starts or stops the crypto thread (stopping runs what is queued first); returns 0 if it could not start. */
@@ -428,8 +443,6 @@ static int worker_set(aead_table *t, int on) {
   aead_worker *w = &t->worker;
   if (on == w->running) return 1;
   if (on) {
-    atomic_store(&w->head, 0);
-    atomic_store(&w->tail, 0);
     atomic_store(&w->thread_sleeping, 0);
     atomic_store(&w->caller_sleeping, 0);
     atomic_store(&w->stopping, 0);
@@ -608,11 +621,12 @@ static napi_value run_batch(napi_env env, napi_callback_info info, int seal) {
   return NULL;
 }
 
-/* aeadSubmit(seal, buf, ops, first, count, status): seals or opens ops [first, first + count), now
- * or on the crypto thread. The caller leaves those packets, records and statuses alone until aeadSettle. */
+/* aeadSubmit(seal, buf, ops, first, count, status) -> ticket: seals or opens ops [first, first + count),
+ * now or on the crypto thread. The caller leaves those packets, records and statuses alone until
+ * aeadSettle says the ticket is done. */
 static napi_value submit(napi_env env, napi_callback_info info) {
   size_t argc = 6;
-  napi_value argv[6];
+  napi_value argv[6], result;
   aead_table *t;
   aead_job job;
   bool seal;
@@ -622,15 +636,23 @@ static napi_value submit(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (!get_job(env, argv + 1, seal, &job)) return NULL;
-  if (job.count > 0) table_submit(t, &job);
-  return NULL;
+  CHECK_NAPI(env, napi_create_double(env, (double)table_submit(t, &job), &result));
+  return result;
 }
 
-/* aeadSettle(): returns when every submitted op is done. */
+/* aeadSettle([ticket]): returns when job `ticket` and all before it are done (without one: every job). */
 static napi_value settle(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
   aead_table *t;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&t));
-  table_settle(t);
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (argc < 1) {
+    table_settle(t);
+    return NULL;
+  }
+  int64_t ticket;
+  if (!get_int(env, argv[0], "ticket", 0, (int64_t)1 << 53, &ticket)) return NULL;
+  table_settle_through(t, (uint64_t)ticket);
   return NULL;
 }
 

@@ -69,10 +69,11 @@ export interface AeadBackend {
    * Starts sealing (`seal` true) or opening ops [first, first + count) of a batch, their statuses
    * at status[first...]: at once, or on the backend's crypto thread while the caller goes on
    * classifying. Until `settle` returns, the caller leaves those packets, records and statuses alone.
+   * Returns the run's ticket: runs are numbered upwards in submission order.
    */
-  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void;
-  /** Returns when every submitted op is done. */
-  settle(): void;
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): number;
+  /** Returns when run `ticket` and every run before it are done; without a ticket, every run. */
+  settle(ticket?: number): void;
   /**
    * Runs submitted ops on a crypto thread of the backend's own (true) or at once on the caller's
    * (false, the default). Returns whether the thread runs: false where the backend has none.

@@ -12,8 +12,8 @@ export interface NativeAddon {
   aeadFreeSa(handle: number): void;
   aeadSealBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
   aeadOpenBatch(buf: Uint8Array, ops: Int32Array, count: number, status: Uint8Array): void;
-  aeadSubmit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void;
-  aeadSettle(): void;
+  aeadSubmit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): number;
+  aeadSettle(ticket?: number): void;
   /** Starts or stops the crypto thread; returns whether it runs. */
   aeadCryptoThread(on: boolean): boolean;
   aeadSealOne(alg: number, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
@@ -103,16 +103,17 @@ export class NativeAeadBackend implements AeadBackend {
     }
   }
 
-  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void {
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): number {
     try {
-      this.addon.aeadSubmit(seal, buf, ops, first, count, status);
+      return this.addon.aeadSubmit(seal, buf, ops, first, count, status);
     } catch (e) {
       throw asAeadError(e);
     }
   }
 
-  settle(): void {
-    this.addon.aeadSettle();
+  settle(ticket?: number): void {
+    if (ticket === undefined) this.addon.aeadSettle();
+    else this.addon.aeadSettle(ticket);
   }
 
   /**

@@ -66,6 +66,9 @@ export class NobleAeadBackend implements AeadBackend {
     this.freeSlots.push(slot);
   }
 
+  /** Runs submitted so far (each is done when submit returns). */
+  private tickets = 0;
+
   private lookup(handle: number): NobleSa | undefined {
     const slot = handle & 0xffff;
     return this.generations[slot] === handle >>> 16 ? this.sas[slot] : undefined;
@@ -80,8 +83,9 @@ export class NobleAeadBackend implements AeadBackend {
   }
 
   /** Runs at once: this backend has no crypto thread. */
-  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): void {
+  submit(seal: boolean, buf: Uint8Array, ops: Int32Array, first: number, count: number, status: Uint8Array): number {
     this.run(seal, buf, ops, first, count, status);
+    return ++this.tickets;
   }
 
   settle(): void {}

@@ -676,12 +676,15 @@ export class Pipeline {
     return status === EspStatus.Pending ? Verdict.Open : this.notOpened(status);
   }
 
-  /** Opens the packets queueOpen queued, in one AEAD call, and decides again on what they carried. */
+  /**
+   * Opens the packets queueOpen queued and decides again on what they carried, packet by packet:
+   * with a crypto thread, the first ones are decided while it still opens the later ones.
+   */
   private openStage(count: number): void {
-    this.decryptor.open();
+    this.decryptor.openAll();
     for (let i = 0; i < count; i++) {
       if (this.verdict[i] !== Verdict.Open) continue;
-      const status = this.status[i];
+      const status = this.decryptor.result(i);
       if (status !== EspStatus.Ok) {
         this.verdict[i] = status === EspStatus.Dummy ? Verdict.Consumed : this.drop(this.espDrop(status));
         continue;
@@ -689,6 +692,7 @@ export class Pipeline {
       this.counters.opened++;
       this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!);
     }
+    this.decryptor.end();
   }
 
   /** A packet ESP prepare refused before the AEAD call. */

@@ -53,8 +53,12 @@ export class EspDecryptor {
   private readonly opHeadersEnd: Int32Array;
   private readonly opNextHeaderByte: Int32Array;
   private count = 0;
-  /** Ops handed to the backend so far in this batch. */
+  /** Ops handed to the backend so far in this batch, and ops `result` has finished. */
   private submitted = 0;
+  private finished = 0;
+  /** Per op: the backend's ticket for the run that opens it; the last ticket known done. */
+  private readonly opTicket: Float64Array;
+  private settled = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -72,6 +76,7 @@ export class EspDecryptor {
     this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
     this.aeadStatus = new Uint8Array(capacity);
     this.opPacket = new Int32Array(capacity);
+    this.opTicket = new Float64Array(capacity);
     this.opSeq = new Float64Array(capacity);
     this.opIpStart = new Int32Array(capacity);
     this.opHeadersEnd = new Int32Array(capacity);
@@ -83,6 +88,7 @@ export class EspDecryptor {
     this.packets = packets;
     this.count = 0;
     this.submitted = 0;
+    this.finished = 0;
     this.sad.clock(now);
   }
 
@@ -98,26 +104,53 @@ export class EspDecryptor {
     return status;
   }
 
-  /** Opens every queued packet (the AEAD backend has the earlier ones already), finishes each, then delivers SA events. */
+  /** Opens every queued packet and finishes each (statuses in status[i]), then delivers SA events. */
   open(): void {
-    const { bytes, status } = this.packets;
+    this.openAll();
+    for (let k = 0; k < this.count; k++) this.result(this.opPacket[k]);
+    this.end();
+  }
+
+  /**
+   * Hands the rest of the queued packets to the AEAD backend. Their outcomes then come from
+   * `result`, packet by packet in the order they were queued, so the caller can go on with the
+   * first ones while the backend's crypto thread opens the later ones; `end` closes the batch.
+   */
+  openAll(): void {
     this.submit();
-    this.sad.backend.settle();
-    for (let k = 0; k < this.count; k++) {
-      const i = this.opPacket[k];
-      const result = this.finish(k, i, bytes);
-      if (result !== EspStatus.Ok) this.saOf[i] = null;
-      status[i] = result;
+    this.finished = 0;
+  }
+
+  /**
+   * The final status of packet i, the next queued one (also written to status[i]): waits for its
+   * run of the AEAD batch, then checks the anti-replay window and the trailer (finish).
+   */
+  result(i: number): EspStatus {
+    const k = this.finished++;
+    if (k >= this.count || this.opPacket[k] !== i) throw new RangeError(`ESP result: packet ${i} is not the next queued packet`);
+    if (this.opTicket[k] > this.settled) {
+      this.sad.backend.settle(this.opTicket[k]);
+      this.settled = this.opTicket[k];
     }
+    const result = this.finish(k, i, this.packets.bytes);
+    if (result !== EspStatus.Ok) this.saOf[i] = null;
+    this.packets.status[i] = result;
+    return result;
+  }
+
+  /** Ends the batch: delivers the SA events its packets raised. */
+  end(): void {
     this.count = 0;
     this.submitted = 0;
+    this.finished = 0;
     this.sad.deliverEvents();
   }
 
   /** Hands the ops queued since the last call to the AEAD backend. */
   private submit(): void {
     if (this.count === this.submitted) return;
-    this.sad.backend.submit(false, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    const ticket = this.sad.backend.submit(false, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    this.opTicket.fill(ticket, this.submitted, this.count);
     this.submitted = this.count;
   }
 
