@@ -267,9 +267,10 @@ export class Pipeline {
     for (let i = 0; i < count; i++) {
       this.verdict[i] = from === Port.Red ? this.classifyRed(i, now) : this.classifyBlack(i, now);
     }
-    this.sealStage(count);
+    this.encryptor.sealAll();
     this.openStage(count);
     this.transmitStage(count, now);
+    this.encryptor.end();
   }
 
   // ---- classify: frames from red -------------------------------------------------------------
@@ -652,22 +653,6 @@ export class Pipeline {
     return protocol === IpProtocol.Ipv6 && !protectedPeer;
   }
 
-  // ---- seal ----------------------------------------------------------------------------------
-
-  /** Seals the packets sealOrDrop queued, in one AEAD call. */
-  private sealStage(count: number): void {
-    this.encryptor.seal();
-    for (let i = 0; i < count; i++) {
-      if (this.verdict[i] !== Verdict.Seal) continue;
-      if (this.status[i] !== EspStatus.Ok) {
-        this.verdict[i] = this.drop(this.espDrop(this.status[i]));
-        continue;
-      }
-      this.counters.sealed++;
-      this.verdict[i] = Verdict.ForwardToBlack;
-    }
-  }
-
   // ---- open ----------------------------------------------------------------------------------
 
   /** Queues the ESP packet at start/length, its outer IPv4 header parsed in `h`, for the batch's AEAD call. */
@@ -802,6 +787,11 @@ export class Pipeline {
 
   // ---- L2 rewrite and transmit lists ---------------------------------------------------------
 
+  /**
+   * Sends every packet on: bridged frames as they are, forwarded packets after the L2 rewrite.
+   * Sealed packets are taken as their run of the AEAD batch is done, so with a crypto thread the
+   * first ones go out while later ones are still being sealed.
+   */
   private transmitStage(count: number, now: number): void {
     for (let i = 0; i < count; i++) {
       switch (this.verdict[i]) {
@@ -814,20 +804,36 @@ export class Pipeline {
           else this.txBlack.slots[this.txBlack.count++] = i;
           break;
         case Verdict.ForwardToRed:
-          if (this.writeL2(i, true, now)) {
-            this.counters.toRed++;
-            this.txRed.slots[this.txRed.count++] = i;
-          }
+          this.forward(i, true, now);
           break;
-        case Verdict.ForwardToBlack:
-          if (this.writeL2(i, false, now)) {
-            this.counters.toBlack++;
-            this.txBlack.slots[this.txBlack.count++] = i;
+        case Verdict.Seal: {
+          const status = this.encryptor.result(i);
+          if (status !== EspStatus.Ok) {
+            this.drop(this.espDrop(status));
+            break;
           }
+          this.counters.sealed++;
+          this.forward(i, false, now);
+          break;
+        }
+        case Verdict.ForwardToBlack:
+          this.forward(i, false, now);
           break;
         default:
           break;
       }
+    }
+  }
+
+  /** Forwards the IP packet of slot i to red or black after the L2 rewrite (unless it is held or dropped there). */
+  private forward(i: number, toRed: boolean, now: number): void {
+    if (!this.writeL2(i, toRed, now)) return;
+    if (toRed) {
+      this.counters.toRed++;
+      this.txRed.slots[this.txRed.count++] = i;
+    } else {
+      this.counters.toBlack++;
+      this.txBlack.slots[this.txBlack.count++] = i;
     }
   }
 

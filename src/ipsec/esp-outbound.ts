@@ -42,8 +42,12 @@ export class EspEncryptor {
   private readonly opUdpChecksum: Int32Array;
   private readonly opSa: (SecurityAssociation | null)[];
   private count = 0;
-  /** Ops handed to the backend so far in this batch. */
+  /** Ops handed to the backend so far in this batch, and ops `result` has finished. */
   private submitted = 0;
+  private finished = 0;
+  /** Per op: the backend's ticket for the run that seals it; the last ticket known done. */
+  private readonly opTicket: Float64Array;
+  private settled = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -57,6 +61,7 @@ export class EspEncryptor {
     this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
     this.aeadStatus = new Uint8Array(capacity);
     this.opPacket = new Int32Array(capacity);
+    this.opTicket = new Float64Array(capacity);
     this.opOuter = new Int32Array(capacity);
     this.opUdpChecksum = new Int32Array(capacity);
     this.opSa = new Array<SecurityAssociation | null>(capacity).fill(null);
@@ -67,6 +72,7 @@ export class EspEncryptor {
     this.packets = packets;
     this.count = 0;
     this.submitted = 0;
+    this.finished = 0;
     this.sad.clock(now);
   }
 
@@ -82,37 +88,62 @@ export class EspEncryptor {
     return status;
   }
 
-  /** Seals every prepared packet (the AEAD backend has the earlier ones already), sets their final status, then delivers SA events. */
+  /** Seals every prepared packet and sets its final status (status[i]), then delivers SA events. */
   seal(): void {
-    const { bytes, status } = this.packets;
+    this.sealAll();
+    for (let k = 0; k < this.count; k++) this.result(this.opPacket[k]);
+    this.end();
+  }
+
+  /**
+   * Hands the rest of the prepared packets to the AEAD backend. Their outcomes then come from
+   * `result`, packet by packet in the order they were prepared, so the caller can send the first
+   * ones on while the backend's crypto thread seals the later ones; `end` closes the batch.
+   */
+  sealAll(): void {
     this.submit();
-    this.sad.backend.settle();
-    for (let k = 0; k < this.count; k++) {
-      const i = this.opPacket[k];
-      const sa = this.opSa[k] as SecurityAssociation;
-      this.opSa[k] = null;
-      if (this.aeadStatus[k] !== AeadStatus.Ok) {
-        sa.counters[SaCounter.BackendErrors]++;
-        status[i] = EspStatus.BackendError;
-        continue;
-      }
-      const udp = this.opUdpChecksum[k];
-      if (udp >= 0) {
-        // IPv6 forbids a zero UDP checksum (RFC 8200 §8.1); it covers the ciphertext, so it comes last.
-        const outer = this.opOuter[k];
-        fillUdpChecksumIpv6(bytes, udp, outer + this.packets.length[i] - udp, outer + 8, outer + 24);
-      }
-      status[i] = EspStatus.Ok;
+    this.finished = 0;
+  }
+
+  /** The final status of packet i, the next prepared one (also written to status[i]), once its run is sealed. */
+  result(i: number): EspStatus {
+    const k = this.finished++;
+    if (k >= this.count || this.opPacket[k] !== i) throw new RangeError(`ESP result: packet ${i} is not the next prepared packet`);
+    if (this.opTicket[k] > this.settled) {
+      this.sad.backend.settle(this.opTicket[k]);
+      this.settled = this.opTicket[k];
     }
+    const sa = this.opSa[k] as SecurityAssociation;
+    this.opSa[k] = null;
+    const { bytes, status } = this.packets;
+    if (this.aeadStatus[k] !== AeadStatus.Ok) {
+      sa.counters[SaCounter.BackendErrors]++;
+      status[i] = EspStatus.BackendError;
+      return EspStatus.BackendError;
+    }
+    const udp = this.opUdpChecksum[k];
+    if (udp >= 0) {
+      // IPv6 forbids a zero UDP checksum (RFC 8200 §8.1); it covers the ciphertext, so it comes last.
+      const outer = this.opOuter[k];
+      fillUdpChecksumIpv6(bytes, udp, outer + this.packets.length[i] - udp, outer + 8, outer + 24);
+    }
+    status[i] = EspStatus.Ok;
+    return EspStatus.Ok;
+  }
+
+  /** Ends the batch: delivers the SA events its packets raised. */
+  end(): void {
     this.count = 0;
     this.submitted = 0;
+    this.finished = 0;
     this.sad.deliverEvents();
   }
 
   /** Hands the ops prepared since the last call to the AEAD backend. */
   private submit(): void {
     if (this.count === this.submitted) return;
-    this.sad.backend.submit(true, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    const ticket = this.sad.backend.submit(true, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
+    this.opTicket.fill(ticket, this.submitted, this.count);
     this.submitted = this.count;
   }
 

@@ -161,6 +161,22 @@ describe('submitted batches and the crypto thread', () => {
     }
   });
 
+  it.each([false, true])('crypto thread %s: runs get rising tickets, and settling one means it and all before it are done', (thread) => {
+    backend.setCryptoThread(thread);
+    try {
+      const b = batch(backend.createSa('aes-gcm-16-128', random(20), { esn: false }));
+      const tickets: number[] = [];
+      for (let first = 0; first < PACKETS; first += 40) tickets.push(backend.submit(true, b.buf, b.ops, first, 40, b.status));
+      expect(tickets.every((t, k) => k === 0 || t === tickets[k - 1] + 1)).toBe(true);
+      backend.settle(tickets[2]);
+      expect([...b.status.subarray(0, 120)]).toEqual(new Array(120).fill(AeadStatus.Ok));
+      backend.settle();
+      expect([...b.status]).toEqual(new Array(PACKETS).fill(AeadStatus.Ok));
+    } finally {
+      backend.setCryptoThread(false);
+    }
+  });
+
   it('creating and freeing SAs waits for submitted work: nothing queued runs on a freed context', () => {
     backend.setCryptoThread(true);
     try {
