@@ -100,6 +100,8 @@ function isSolicitedNodeOf(bytes: Uint8Array, off: number, address: Uint8Array):
  * a router joins).
  */
 export function isRouterDestination(settings: LinkSettings, bytes: Uint8Array, off: number): boolean {
+  // Every group address starts with 0xff (RFC 4291 §2.7): a unicast one can only be owned.
+  if (bytes[off] !== 0xff) return ownedIpv6(settings, bytes, off) !== null;
   return (
     ownedIpv6(settings, bytes, off) !== null ||
     ipv6Equals(bytes, off, ALL_NODES, 0) ||
