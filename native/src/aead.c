@@ -410,6 +410,8 @@ static int awaited_done(aead_worker *w) { return atomic_load(&w->head) >= w->awa
 /* Returns once job `ticket` (the value aeadSubmit returned) and every job before it have run. */
 static void table_settle_through(aead_table *t, uint64_t ticket) {
   aead_worker *w = &t->worker;
+  uint64_t tail = atomic_load(&w->tail);
+  if (ticket > tail) ticket = tail; /* a ticket never handed out waits for nothing more than all */
   if (!w->running || atomic_load(&w->head) >= ticket) return;
   w->awaited = ticket;
   caller_wait(w, awaited_done);

@@ -170,6 +170,9 @@ describe('submitted batches and the crypto thread', () => {
       expect(tickets.every((t, k) => k === 0 || t === tickets[k - 1] + 1)).toBe(true);
       backend.settle(tickets[2]);
       expect([...b.status.subarray(0, 120)]).toEqual(new Array(120).fill(AeadStatus.Ok));
+      // A ticket not handed out yet waits for everything submitted, never for ever.
+      backend.settle(tickets[tickets.length - 1] + 1000);
+      expect([...b.status]).toEqual(new Array(PACKETS).fill(AeadStatus.Ok));
       backend.settle();
       expect([...b.status]).toEqual(new Array(PACKETS).fill(AeadStatus.Ok));
     } finally {
