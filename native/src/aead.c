@@ -517,6 +517,14 @@ static int get_int(napi_env env, napi_value v, const char *what, int64_t min, in
   return 1;
 }
 
+static int get_bool(napi_env env, napi_value v, const char *what, bool *out) {
+  if (napi_get_value_bool(env, v, out) == napi_ok) return 1;
+  char msg[80];
+  snprintf(msg, sizeof msg, "%s must be a boolean", what);
+  napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", msg);
+  return 0;
+}
+
 static int get_alg(napi_env env, napi_value v, int *alg) {
   int64_t a;
   if (!get_int(env, v, "algorithm id", 0, ALG_COUNT - 1, &a)) return 0;
@@ -545,10 +553,7 @@ static napi_value create_sa(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
     return NULL;
   }
-  if (napi_get_value_bool(env, argv[2], &esn) != napi_ok) {
-    napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "esn must be a boolean");
-    return NULL;
-  }
+  if (!get_bool(env, argv[2], "esn", &esn)) return NULL;
   table_settle(t); /* the table may grow (move) below */
   int64_t slot = table_reserve(t);
   if (slot < 0) {
@@ -633,10 +638,7 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   aead_job job;
   bool seal;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (napi_get_value_bool(env, argv[0], &seal) != napi_ok) {
-    napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "seal must be a boolean");
-    return NULL;
-  }
+  if (!get_bool(env, argv[0], "seal", &seal)) return NULL;
   if (!get_job(env, argv + 1, seal, &job)) return NULL;
   CHECK_NAPI(env, napi_create_double(env, (double)table_submit(t, &job), &result));
   return result;
@@ -665,10 +667,7 @@ static napi_value crypto_thread(napi_env env, napi_callback_info info) {
   aead_table *t;
   bool on;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (napi_get_value_bool(env, argv[0], &on) != napi_ok) {
-    napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", "on must be a boolean");
-    return NULL;
-  }
+  if (!get_bool(env, argv[0], "on", &on)) return NULL;
   worker_set(t, on);
   CHECK_NAPI(env, napi_get_boolean(env, t->worker.running != 0, &result));
   return result;

@@ -18,6 +18,7 @@
  * Transport mode over UDP does not fix inner TCP/UDP checksums for NAT (RFC 3948 §3.1.2).
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
+import { AeadRuns } from './aead-runs.js';
 import { copyBytes, readU16, writeU16 } from '../wire/bytes.js';
 import { checksumAdjust16 } from '../wire/checksum.js';
 import {
@@ -32,33 +33,23 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
-import { AEAD_SUBMIT_CHUNK, ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
+import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
 import { ESP_IN_UDP_PORT, EspHeader, EspTrailer, UdpEncapsulated, classifyEspInUdp, parseEsp, parseEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
-const TWO_32 = 0x1_0000_0000;
 const IPV4_ADDRESS_BYTES = 4;
 
 export class EspDecryptor {
   readonly capacity: number;
   /** The SA that prepared packet i in the current batch (null if none): for the selector check. */
   readonly saOf: (SecurityAssociation | null)[];
-  private readonly ops: Int32Array;
-  private readonly aeadStatus: Uint8Array;
-  /** Per op: packet index, full sequence number, IP header start, end of the headers before ESP/UDP, and the byte naming ESP/UDP. */
-  private readonly opPacket: Int32Array;
+  private readonly runs: AeadRuns;
+  /** Per op: full sequence number, IP header start, end of the headers before ESP/UDP, and the byte naming ESP/UDP. */
   private readonly opSeq: Float64Array;
   private readonly opIpStart: Int32Array;
   private readonly opHeadersEnd: Int32Array;
   private readonly opNextHeaderByte: Int32Array;
-  private count = 0;
-  /** Ops handed to the backend so far in this batch, and ops `result` has finished. */
-  private submitted = 0;
-  private finished = 0;
-  /** Per op: the backend's ticket for the run that opens it; the last ticket known done. */
-  private readonly opTicket: Float64Array;
-  private settled = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -73,10 +64,7 @@ export class EspDecryptor {
   constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
     this.capacity = capacity;
     this.saOf = new Array<SecurityAssociation | null>(capacity).fill(null);
-    this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
-    this.aeadStatus = new Uint8Array(capacity);
-    this.opPacket = new Int32Array(capacity);
-    this.opTicket = new Float64Array(capacity);
+    this.runs = new AeadRuns(sad.backend, false, capacity);
     this.opSeq = new Float64Array(capacity);
     this.opIpStart = new Int32Array(capacity);
     this.opHeadersEnd = new Int32Array(capacity);
@@ -86,9 +74,7 @@ export class EspDecryptor {
   /** Starts a batch over `packets`; `now` (ms, monotonic) drives the SAs' time lifetimes. */
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
-    this.count = 0;
-    this.submitted = 0;
-    this.finished = 0;
+    this.runs.begin(packets.bytes);
     this.sad.clock(now);
   }
 
@@ -107,7 +93,7 @@ export class EspDecryptor {
   /** Opens every queued packet and finishes each (statuses in status[i]), then delivers SA events. */
   open(): void {
     this.openAll();
-    for (let k = 0; k < this.count; k++) this.result(this.opPacket[k]);
+    for (let k = 0; k < this.runs.count; k++) this.result(this.runs.packet[k]);
     this.end();
   }
 
@@ -117,8 +103,7 @@ export class EspDecryptor {
    * first ones while the backend's crypto thread opens the later ones; `end` closes the batch.
    */
   openAll(): void {
-    this.submit();
-    this.finished = 0;
+    this.runs.submitRest();
   }
 
   /**
@@ -126,12 +111,7 @@ export class EspDecryptor {
    * run of the AEAD batch, then checks the anti-replay window and the trailer (finish).
    */
   result(i: number): EspStatus {
-    const k = this.finished++;
-    if (k >= this.count || this.opPacket[k] !== i) throw new RangeError(`ESP result: packet ${i} is not the next queued packet`);
-    if (this.opTicket[k] > this.settled) {
-      this.sad.backend.settle(this.opTicket[k]);
-      this.settled = this.opTicket[k];
-    }
+    const k = this.runs.take(i);
     const result = this.finish(k, i, this.packets.bytes);
     if (result !== EspStatus.Ok) this.saOf[i] = null;
     this.packets.status[i] = result;
@@ -140,22 +120,12 @@ export class EspDecryptor {
 
   /** Ends the batch: delivers the SA events its packets raised. */
   end(): void {
-    this.count = 0;
-    this.submitted = 0;
-    this.finished = 0;
+    this.runs.end();
     this.sad.deliverEvents();
   }
 
-  /** Hands the ops queued since the last call to the AEAD backend. */
-  private submit(): void {
-    if (this.count === this.submitted) return;
-    const ticket = this.sad.backend.submit(false, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
-    this.opTicket.fill(ticket, this.submitted, this.count);
-    this.submitted = this.count;
-  }
-
   private classify(i: number, ipv4: Ipv4Header | null): EspStatus {
-    if (this.count >= this.capacity) return EspStatus.BatchFull;
+    if (this.runs.full) return EspStatus.BatchFull;
     const { bytes, start, length } = this.packets;
     const s = start[i];
     const n = length[i];
@@ -232,26 +202,20 @@ export class EspDecryptor {
     }
     const seq = replay.checked;
 
-    const k = this.count++;
-    const o = k * AEAD_OP_STRIDE;
-    this.ops[o + AeadOp.Handle] = sa.handle;
-    this.ops[o + AeadOp.EspOffset] = esp;
-    this.ops[o + AeadOp.TextLength] = espLength - ESP_HEADER_BYTES - ESP_ICV_BYTES;
-    this.ops[o + AeadOp.SeqHigh] = (seq - (seq >>> 0)) / TWO_32;
-    this.opPacket[k] = i;
+    const k = this.runs.add(i, sa.handle, esp, espLength - ESP_HEADER_BYTES - ESP_ICV_BYTES, seq);
     this.opSeq[k] = seq;
     this.opIpStart[k] = s;
     this.opHeadersEnd[k] = udpEncapsulated ? upper : esp;
     this.opNextHeaderByte[k] = nextHeaderByte;
     this.saOf[i] = sa;
-    if (this.count - this.submitted >= AEAD_SUBMIT_CHUNK) this.submit();
+    this.runs.added();
     return EspStatus.Pending;
   }
 
   private finish(k: number, i: number, bytes: Uint8Array): EspStatus {
     const sa = this.saOf[i] as SecurityAssociation;
     const c = sa.counters;
-    const aead = this.aeadStatus[k];
+    const aead = this.runs.status[k];
     if (aead === AeadStatus.AuthFailed) {
       c[SaCounter.IcvFailures]++;
       return EspStatus.AuthFailed;
@@ -263,12 +227,13 @@ export class EspDecryptor {
     // RFC 4303 §3.4.3: the window moves only for authenticated packets; this also catches a
     // duplicate that passed `check` earlier in the same batch.
     const o = k * AEAD_OP_STRIDE;
-    if (!sa.replay!.update(this.ops[o + AeadOp.SeqHigh], this.opSeq[k] | 0)) {
+    const ops = this.runs.ops;
+    if (!sa.replay!.update(ops[o + AeadOp.SeqHigh], this.opSeq[k] | 0)) {
       c[SaCounter.ReplayDrops]++;
       return EspStatus.Replay;
     }
-    const text = this.ops[o + AeadOp.EspOffset] + ESP_HEADER_BYTES;
-    const textLength = this.ops[o + AeadOp.TextLength];
+    const text = ops[o + AeadOp.EspOffset] + ESP_HEADER_BYTES;
+    const textLength = ops[o + AeadOp.TextLength];
     // RFC 4303 §2.4: the pad length fits and the padding bytes are 1, 2, 3, ...
     if (parseEspTrailer(bytes, text, textLength, this.trailer) !== WireStatus.Ok) {
       c[SaCounter.PadErrors]++;

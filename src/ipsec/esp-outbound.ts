@@ -10,7 +10,7 @@
  * ingress, RFC 1812 §5.2.2): it is not summed again, and transport mode updates it incrementally.
  * No allocation per packet; every outcome is an EspStatus.
  */
-import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
+import { AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
 import { copyBytes, readU16, writeU16, writeU32 } from '../wire/bytes.js';
 import { checksumAdjust16 } from '../wire/checksum.js';
 import {
@@ -25,29 +25,19 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
 import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
-import { AEAD_SUBMIT_CHUNK, EspStatus, NO_ESP_PACKETS, OUTER_TTL, type EspPackets } from './esp.js';
+import { AeadRuns } from './aead-runs.js';
+import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, sequenceHigh, type EspPackets } from './esp.js';
 import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, espPadLength, writeEspHeader, writeEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
-const TWO_32 = 0x1_0000_0000;
-
 export class EspEncryptor {
   readonly capacity: number;
-  private readonly ops: Int32Array;
-  private readonly aeadStatus: Uint8Array;
-  /** Per op: packet index, outer IP header start, and UDP header offset needing a checksum (-1 = none). */
-  private readonly opPacket: Int32Array;
+  private readonly runs: AeadRuns;
+  /** Per op: outer IP header start, and UDP header offset needing a checksum (-1 = none). */
   private readonly opOuter: Int32Array;
   private readonly opUdpChecksum: Int32Array;
   private readonly opSa: (SecurityAssociation | null)[];
-  private count = 0;
-  /** Ops handed to the backend so far in this batch, and ops `result` has finished. */
-  private submitted = 0;
-  private finished = 0;
-  /** Per op: the backend's ticket for the run that seals it; the last ticket known done. */
-  private readonly opTicket: Float64Array;
-  private settled = 0;
   private packets: EspPackets = NO_ESP_PACKETS;
   private readonly v4 = new Ipv4Header();
   private readonly v6 = new Ipv6Header();
@@ -58,10 +48,7 @@ export class EspEncryptor {
   /** `capacity`: the most packets one batch may hold (e.g. FrameSlots.count). */
   constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
     this.capacity = capacity;
-    this.ops = new Int32Array(capacity * AEAD_OP_STRIDE);
-    this.aeadStatus = new Uint8Array(capacity);
-    this.opPacket = new Int32Array(capacity);
-    this.opTicket = new Float64Array(capacity);
+    this.runs = new AeadRuns(sad.backend, true, capacity);
     this.opOuter = new Int32Array(capacity);
     this.opUdpChecksum = new Int32Array(capacity);
     this.opSa = new Array<SecurityAssociation | null>(capacity).fill(null);
@@ -70,9 +57,7 @@ export class EspEncryptor {
   /** Starts a batch over `packets`; `now` (ms, monotonic) drives the SAs' time lifetimes. */
   begin(packets: EspPackets, now: number): void {
     this.packets = packets;
-    this.count = 0;
-    this.submitted = 0;
-    this.finished = 0;
+    this.runs.begin(packets.bytes);
     this.sad.clock(now);
   }
 
@@ -91,7 +76,7 @@ export class EspEncryptor {
   /** Seals every prepared packet and sets its final status (status[i]), then delivers SA events. */
   seal(): void {
     this.sealAll();
-    for (let k = 0; k < this.count; k++) this.result(this.opPacket[k]);
+    for (let k = 0; k < this.runs.count; k++) this.result(this.runs.packet[k]);
     this.end();
   }
 
@@ -101,22 +86,16 @@ export class EspEncryptor {
    * ones on while the backend's crypto thread seals the later ones; `end` closes the batch.
    */
   sealAll(): void {
-    this.submit();
-    this.finished = 0;
+    this.runs.submitRest();
   }
 
   /** The final status of packet i, the next prepared one (also written to status[i]), once its run is sealed. */
   result(i: number): EspStatus {
-    const k = this.finished++;
-    if (k >= this.count || this.opPacket[k] !== i) throw new RangeError(`ESP result: packet ${i} is not the next prepared packet`);
-    if (this.opTicket[k] > this.settled) {
-      this.sad.backend.settle(this.opTicket[k]);
-      this.settled = this.opTicket[k];
-    }
+    const k = this.runs.take(i);
     const sa = this.opSa[k] as SecurityAssociation;
     this.opSa[k] = null;
     const { bytes, status } = this.packets;
-    if (this.aeadStatus[k] !== AeadStatus.Ok) {
+    if (this.runs.status[k] !== AeadStatus.Ok) {
       sa.counters[SaCounter.BackendErrors]++;
       status[i] = EspStatus.BackendError;
       return EspStatus.BackendError;
@@ -133,22 +112,13 @@ export class EspEncryptor {
 
   /** Ends the batch: delivers the SA events its packets raised. */
   end(): void {
-    this.count = 0;
-    this.submitted = 0;
-    this.finished = 0;
+    this.opSa.fill(null, 0, this.runs.count);
+    this.runs.end();
     this.sad.deliverEvents();
   }
 
-  /** Hands the ops prepared since the last call to the AEAD backend. */
-  private submit(): void {
-    if (this.count === this.submitted) return;
-    const ticket = this.sad.backend.submit(true, this.packets.bytes, this.ops, this.submitted, this.count - this.submitted, this.aeadStatus);
-    this.opTicket.fill(ticket, this.submitted, this.count);
-    this.submitted = this.count;
-  }
-
   private build(sa: SecurityAssociation, i: number, lo: number, hi: number, ipv4: Ipv4Header | null): EspStatus {
-    if (this.count >= this.capacity) return EspStatus.BatchFull;
+    if (this.runs.full) return EspStatus.BatchFull;
     if (sa.direction !== 'outbound') return EspStatus.NoSa;
     if (!sa.usable) {
       sa.counters[SaCounter.ExpiredDrops]++;
@@ -323,7 +293,7 @@ export class EspEncryptor {
     const seq = sa.lastSeq;
     const low = seq | 0;
     writeEspHeader(bytes, esp, sa.spi | 0, low);
-    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, (seq - (seq >>> 0)) / TWO_32);
+    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, sequenceHigh(seq));
     writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES + 4, low);
   }
 
@@ -336,22 +306,15 @@ export class EspEncryptor {
     return IpProtocol.Udp;
   }
 
-  /** Fills the AEAD op record and points packet i at its ESP packet. */
+  /** Adds the AEAD op and points packet i at its ESP packet. */
   private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number): EspStatus {
-    const seq = sa.lastSeq;
-    const k = this.count++;
-    const o = k * AEAD_OP_STRIDE;
-    this.ops[o + AeadOp.Handle] = sa.handle;
-    this.ops[o + AeadOp.EspOffset] = esp;
-    this.ops[o + AeadOp.TextLength] = textLength;
-    this.ops[o + AeadOp.SeqHigh] = (seq - (seq >>> 0)) / TWO_32;
-    this.opPacket[k] = i;
+    const k = this.runs.add(i, sa.handle, esp, textLength, sa.lastSeq);
     this.opOuter[k] = outer;
     this.opUdpChecksum[k] = sa.udpEncapsulated && (this.packets.bytes[outer] >>> 4) === 6 ? esp - UDP_HEADER_BYTES : -1;
     this.opSa[k] = sa;
     this.packets.start[i] = outer;
     this.packets.length[i] = total;
-    if (this.count - this.submitted >= AEAD_SUBMIT_CHUNK) this.submit();
+    this.runs.added();
     return EspStatus.Pending;
   }
 }

@@ -100,7 +100,9 @@ export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_B
 export const OUTER_TTL = 64;
 
 /**
- * Prepared packets an engine hands to the AEAD backend at a time while its batch is still being
- * classified: with a crypto thread, sealing the first ones overlaps preparing the rest.
+ * The high 32 bits of a 64-bit ESP sequence number, held exactly in a double (below 2^53):
+ * sent in the IV and authenticated with ESN (RFC 4303 §2.2.1), never in the ESP header.
  */
-export const AEAD_SUBMIT_CHUNK = 32;
+export function sequenceHigh(sequence: number): number {
+  return (sequence - (sequence >>> 0)) / 0x1_0000_0000;
+}
