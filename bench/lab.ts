@@ -9,7 +9,10 @@
  *     lab's CPUs with the gateways, so this mostly shows how the scheduler splits them.
  * UDP tests size both sockets at 4 MiB (-w), so the receiving iperf3 is not what drops.
  *
- *   npm run bench:lab [-- --quick] [-- --json]
+ *   npm run bench:lab [-- --quick] [-- --json] [-- --rounds N]
+ *
+ * Each of N rounds (default 3; --quick: 1) measures redblack, then strongSwan; every test reports
+ * the round with its median rate, so one slow moment of the machine does not decide the ratio.
  *
  * Prints the receiver rates, the ratio redblack/strongSwan (goal: at least 3x), and per gateway
  * process its RSS and CPU seconds per Gbit moved (= CPU cores busy per Gbit/s), from
@@ -67,14 +70,37 @@ interface Timing {
   readonly probes: number;
 }
 
-function parseArgs(argv: readonly string[]): { json: boolean; timing: Timing } {
-  for (const arg of argv) {
-    if (arg !== '--json' && arg !== '--quick') {
-      throw new BenchUsageError(`bench:lab: unknown argument "${arg}"; use --quick (shorter tests, a coarser UDP search) and/or --json`);
+function parseArgs(argv: readonly string[]): { json: boolean; timing: Timing; rounds: number } {
+  const quick = argv.includes('--quick');
+  let rounds = quick ? 1 : 3;
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k];
+    if (arg === '--rounds') {
+      rounds = Number(argv[++k]);
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new BenchUsageError(`bench:lab: --rounds needs a whole number from 1 to 9, got "${argv[k] ?? ''}"`);
+    } else if (arg !== '--json' && arg !== '--quick') {
+      throw new BenchUsageError(`bench:lab: unknown argument "${arg}"; use --quick (shorter tests, a coarser UDP search, one round), --rounds N and/or --json`);
     }
   }
-  const quick = argv.includes('--quick');
-  return { json: argv.includes('--json'), timing: quick ? { seconds: 2, probeSeconds: 1, probes: 4 } : { seconds: 5, probeSeconds: 2, probes: 7 } };
+  return { json: argv.includes('--json'), rounds, timing: quick ? { seconds: 2, probeSeconds: 1, probes: 4 } : { seconds: 5, probeSeconds: 2, probes: 7 } };
+}
+
+/** A round's received rates (bit/s) per test, or null when it failed. */
+function roundRates(side: SideReport): Record<Test, number> | null {
+  if (side.status !== 'measured') return null;
+  return { tcp: side.tcp.iperf.receivedBitsPerSecond, udp: side.udp.iperf.receivedBitsPerSecond, udpFlood: side.udpFlood.iperf.receivedBitsPerSecond };
+}
+
+/** Per test, the round with the median received rate; failed when any round failed. */
+function medianRound(rounds: readonly SideReport[]): SideReport {
+  const failed = rounds.find((r) => r.status === 'failed');
+  if (failed !== undefined) return failed;
+  const measured = rounds as readonly Extract<SideReport, { status: 'measured' }>[];
+  const pick = (test: Test): Measurement => {
+    const sorted = measured.map((r) => r[test]).sort((x, y) => x.iperf.receivedBitsPerSecond - y.iperf.receivedBitsPerSecond);
+    return sorted[(sorted.length - 1) >> 1];
+  };
+  return { status: 'measured', tcp: pick('tcp'), udp: pick('udp'), udpFlood: pick('udpFlood') };
 }
 
 /** Waits (bounded: 10 s) until ping6 red-a -> red-b answers. */
@@ -190,25 +216,32 @@ function usageLines(name: string, side: SideReport): string[] {
 }
 
 async function main(): Promise<number> {
-  const { json, timing } = parseArgs(process.argv.slice(2));
+  const { json, timing, rounds } = parseArgs(process.argv.slice(2));
   const onSignal = (): void => {
     void destroyLabTopology(PREFIX).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const redblack = await guarded(() => measureRedblack(timing));
-  const strongswan = await guarded(() => measureStrongSwan(timing));
+  const redblackRounds: SideReport[] = [];
+  const strongswanRounds: SideReport[] = [];
+  for (let round = 0; round < rounds; round++) {
+    redblackRounds.push(await guarded(() => measureRedblack(timing)));
+    strongswanRounds.push(await guarded(() => measureStrongSwan(timing)));
+  }
+  const redblack = medianRound(redblackRounds);
+  const strongswan = medianRound(strongswanRounds);
   const ratio: Record<Test, number | null> = { tcp: null, udp: null, udpFlood: null };
   if (redblack.status === 'measured' && strongswan.status === 'measured') {
     for (const t of TESTS) ratio[t] = redblack[t].iperf.receivedBitsPerSecond / strongswan[t].iperf.receivedBitsPerSecond;
   }
-  const report = { timing, udpPayloadBytes: UDP_PAYLOAD_BYTES, udpLossAllowancePercent: UDP_LOSS_ALLOWANCE_PERCENT, goalRatio: 3, redblack, strongswan, ratio };
+  const perRound = { redblack: redblackRounds.map(roundRates), strongswan: strongswanRounds.map(roundRates) };
+  const report = { timing, rounds, udpPayloadBytes: UDP_PAYLOAD_BYTES, udpLossAllowancePercent: UDP_LOSS_ALLOWANCE_PERCENT, goalRatio: 3, redblack, strongswan, ratio, perRound };
 
   if (json) {
     console.log(JSON.stringify(report));
   } else {
-    console.log(`lab throughput, red-a -> red-b over IPv6 (UDP: ${UDP_PAYLOAD_BYTES}-byte payloads, 1400-byte IPv6 datagrams)`);
+    console.log(`lab throughput, red-a -> red-b over IPv6 (UDP: ${UDP_PAYLOAD_BYTES}-byte payloads, 1400-byte IPv6 datagrams), median of ${rounds} round${rounds === 1 ? '' : 's'}`);
     console.log(`  TCP: one stream, ${timing.seconds} s. UDP: RFC 2544 throughput, the highest rate with <= ${UDP_LOSS_ALLOWANCE_PERCENT}% lost (${timing.probes} probes of ${timing.probeSeconds} s).`);
     console.log(`  UDP flood: -b 0 for ${timing.seconds} s, for information (the sender competes with the gateways for the CPUs).`);
     console.log(`${'test'.padEnd(10)}${'redblack'.padStart(24)}${'strongSwan'.padStart(24)}${'ratio (goal >= 3x)'.padStart(22)}`);
@@ -216,6 +249,10 @@ async function main(): Promise<number> {
       const r = ratio[t];
       const verdict = r === null ? '-' : `${r.toFixed(2)}x${t === 'udpFlood' || r >= 3 ? '' : ' (below goal)'}`;
       console.log(`${TEST_NAMES[t].padEnd(10)}${rateCell(redblack, t).padStart(24)}${rateCell(strongswan, t).padStart(24)}${verdict.padStart(22)}`);
+    }
+    if (rounds > 1) {
+      const list = (side: (Record<Test, number> | null)[], t: Test) => side.map((r) => (r === null ? 'failed' : (r[t] / 1e6).toFixed(0))).join('/');
+      for (const t of TESTS) console.log(`  rounds, ${TEST_NAMES[t]} Mbit/s: redblack ${list(perRound.redblack, t)}, strongSwan ${list(perRound.strongswan, t)}`);
     }
     console.log('gateway processes (RSS after the test; CPU seconds per Gbit received = CPU cores per Gbit/s):');
     for (const line of [...usageLines('redblack', redblack), ...usageLines('strongSwan', strongswan)]) console.log(`  ${line}`);
