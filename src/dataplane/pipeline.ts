@@ -33,7 +33,7 @@ import type { FrameSlots } from './frame-slots.js';
 import { MacLearningTable } from './mac-learning.js';
 import type { DataplaneSettings } from './settings.js';
 import type { LinkServices } from '../link/link-services.js';
-import type { IcmpErrorSender } from '../link/icmp-errors.js';
+import { DESTINATION_UNREACHABLE_NO_ROUTE, type IcmpErrorSender } from '../link/icmp-errors.js';
 import { LinkPort } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
@@ -329,11 +329,6 @@ export class Pipeline {
     }
     const length = IPV6_HEADER_BYTES + this.v6.payloadLength;
     this.setPacket(i, l3, length);
-    // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
-    if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
-      link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
-      return this.drop(DropReason.TtlExceeded);
-    }
     if (this.extractor.extractIpv6Header(bytes, this.v6, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
 
     const flows = this.flows;
@@ -341,6 +336,17 @@ export class Pipeline {
     if (e < 0) e = this.decideRedIpv6();
     const kind = flows.first[e] & DECISION_KIND_MASK;
     const value = flows.first[e] >> DECISION_KIND_BITS;
+    if (kind === RedDecision.Drop) {
+      // RFC 4443 §3.1: a router without a route to the destination says so (code 0, rate
+      // limited); what policy discards is dropped silently.
+      if (value === DropReason.NoRoute) link.icmpErrors.destinationUnreachable(DESTINATION_UNREACHABLE_NO_ROUTE, bytes, frame, l3, length, now);
+      return this.drop(value);
+    }
+    // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
+    if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
+      link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
+      return this.drop(DropReason.TtlExceeded);
+    }
     switch (kind) {
       case RedDecision.SealTunnel:
         return this.sealOrDrop(i, value, length, null, now);
@@ -356,7 +362,7 @@ export class Pipeline {
         return Verdict.ForwardToBlack;
       }
       default:
-        return this.drop(value);
+        return this.drop(DropReason.Unsupported);
     }
   }
 

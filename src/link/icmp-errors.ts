@@ -1,6 +1,6 @@
 /**
- * ICMP errors the appliance originates: ICMPv6 Packet Too Big (RFC 4443 §3.2) and Time Exceeded
- * (§3.3) from the router address, and ICMPv4 Fragmentation Needed with the next-hop MTU
+ * ICMP errors the appliance originates: ICMPv6 Destination Unreachable (RFC 4443 §3.1), Packet
+ * Too Big (§3.2) and Time Exceeded (§3.3) from the router address, and ICMPv4 Fragmentation Needed with the next-hop MTU
  * (RFC 1191 §4). All of them share one token bucket (RFC 4443 §2.4(f)) and are never sent about
  * an ICMP error, a non-first fragment, a packet whose source does not name one node, or a
  * multicast or broadcast packet (RFC 4443 §2.4(e), RFC 1812 §4.3.2.7) -- except that Packet Too
@@ -32,6 +32,8 @@ import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 /** Redirect (RFC 4861 §4.5): informational by number, but never answered with an error (RFC 4443 §2.4(e.2)). */
 const ICMPV6_REDIRECT = 137;
+/** Destination Unreachable code "no route to destination" (RFC 4443 §3.1). */
+export const DESTINATION_UNREACHABLE_NO_ROUTE = 0;
 /** Time Exceeded code "hop limit exceeded in transit" (RFC 4443 §3.3). */
 const TIME_EXCEEDED_HOP_LIMIT = 0;
 /** ICMPv4 error types (RFC 792: unreachable, source quench, redirect, time exceeded, parameter problem); src/wire/icmpv4.ts keeps its list private. */
@@ -39,6 +41,7 @@ const TIME_EXCEEDED_HOP_LIMIT = 0;
 const DEFAULT_TTL = 64;
 
 export class IcmpErrorCounters {
+  destinationUnreachableSent = 0;
   packetTooBigSent = 0;
   timeExceededSent = 0;
   fragmentationNeededSent = 0;
@@ -79,6 +82,13 @@ export class IcmpErrorSender {
     return sent;
   }
 
+  /** Destination Unreachable with `code` (RFC 4443 §3.1), like packetTooBig. */
+  destinationUnreachable(code: number, bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, now: number): boolean {
+    const sent = this.sendIcmpv6(Icmpv6Type.DestinationUnreachable, code, 0, bytes, frameStart, ipStart, ipLength, now);
+    if (sent) this.counters.destinationUnreachableSent++;
+    return sent;
+  }
+
   /** Time Exceeded, hop limit exceeded in transit (RFC 4443 §3.3), like packetTooBig. */
   timeExceeded(bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, now: number): boolean {
     const sent = this.sendIcmpv6(Icmpv6Type.TimeExceeded, TIME_EXCEEDED_HOP_LIMIT, 0, bytes, frameStart, ipStart, ipLength, now);
@@ -92,7 +102,7 @@ export class IcmpErrorSender {
    * after the rules and the rate limit. For errors that go back through the tunnel the caller
    * encapsulates the result; `out` may be the invoking packet's buffer when outOff <= ipStart.
    * `linkMulticast` tells whether the invoking frame had a group destination MAC. `param` is the
-   * MTU of Packet Too Big (unused, zero, for Time Exceeded). Returns the length, or 0 when not sent.
+   * MTU of Packet Too Big (unused, zero, for the others). Returns the length, or 0 when not sent.
    */
   writeIcmpv6Error(
     out: Uint8Array,

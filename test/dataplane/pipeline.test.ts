@@ -92,7 +92,7 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     expect(b.pipeline.drops.snapshot()).toEqual({ 'ingress-filter': 1 });
   });
 
-  it('IPv6 with no route, and hop limit 1, are dropped and counted', () => {
+  it('IPv6 with no route gets Destination Unreachable, hop limit 1 gets Time Exceeded; both are dropped and counted', () => {
     const { a } = gatewayPair();
     const slots = new FrameSlots({ count: 8 });
     const buf = new Uint8Array(2048);
@@ -101,9 +101,15 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     a.pipeline.processBatch(Port.Red, slots, 2, 0);
     expect(a.pipeline.txBlack.count).toBe(0);
     expect(a.pipeline.drops.snapshot()).toEqual({ 'no-route': 1, 'ttl-exceeded': 1 });
-    // ICMPv6 Time Exceeded (type 3) goes back to the host on red.
-    const err = redFrame(a.link.transmit, 0);
-    expect(err[14 + 40]).toBe(3);
+    // RFC 4443 §3.1: Destination Unreachable, no route (type 1, code 0), then Time Exceeded
+    // (type 3), each back to the host on red, from the router, quoting the packet.
+    const unreachable = redFrame(a.link.transmit, 0);
+    expect([unreachable[14 + 40], unreachable[14 + 41]]).toEqual([1, 0]);
+    expect(unreachable.subarray(14 + 24, 14 + 40)).toEqual(ADDR.hostA);
+    expect(unreachable.subarray(14 + 8, 14 + 24)).toEqual(ADDR.routerA);
+    expect(unreachable[14 + 48]).toBe(0x60);
+    expect(redFrame(a.link.transmit, 1)[14 + 40]).toBe(3);
+    expect(a.link.icmpErrors.counters).toMatchObject({ destinationUnreachableSent: 1, timeExceededSent: 1 });
   });
 
   it('an IPv6 packet too big for the tunnel gets Packet Too Big with the inner MTU 1446', () => {

@@ -217,6 +217,11 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
       expect(s.pipeline.bridgedToRed).toBeGreaterThanOrEqual(2 * COUNT);
     }
   });
+
+  it('answers IPv6 to a prefix no peer owns with Destination Unreachable, no route (RFC 4443 §3.1), from rb-a', async () => {
+    const { stdout } = await runCommand(['ip', 'netns', 'exec', lab.topology.namespaces.redA, 'ping', '-6', '-n', '-c', '1', '-W', '2', '2001:db8:c::1'], { allowFailure: true });
+    expect(stdout).toContain(`From ${SITE_A.router6} icmp_seq=1 Destination unreachable: No route`);
+  });
 });
 
 describe('DISCARD and no policy (test/fixtures/lab/discard-a.yaml, examples/lab-b.yaml)', () => {
