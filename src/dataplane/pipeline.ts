@@ -14,8 +14,6 @@ import { EspStatus, NO_ESP_PACKETS, espDropReason } from '../ipsec/esp.js';
 import { EspEncryptor } from '../ipsec/esp-outbound.js';
 import { EspDecryptor } from '../ipsec/esp-inbound.js';
 import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/packet-selectors.js';
-import { FlowCache } from '../policy/flow-cache.js';
-import { SelectorTable } from '../policy/selectors.js';
 import { InboundSelectorCheck, NO_MATCH, SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
 import { readU16, readU32, writeU48 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
@@ -29,6 +27,7 @@ import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
 import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, MIN_TUNNEL_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
+import { PolicyDecisions, RedDecision } from './policy-decisions.js';
 import type { FrameSlots } from './frame-slots.js';
 import { MacLearningTable } from './mac-learning.js';
 import type { DataplaneSettings } from './settings.js';
@@ -59,29 +58,6 @@ const Verdict = Object.freeze({
   /** The link layer handled it (answered, learned, or keeps it); nothing to send from this slot. */
   Consumed: 7,
 });
-
-/** What the flow cache holds a decision about (the context of its key; a peer or SPD index goes in the low 24 bits). */
-const FlowContext = Object.freeze({
-  /** IPv6 from red in the gateway role: first = RedDecision | value << DECISION_KIND_BITS, second = the 6in4 SPD entry. */
-  RedIpv6: 1 << 24,
-  /** spd.lookup: first = the entry index or NO_MATCH. */
-  Policy: 2 << 24,
-  /** Whether an inbound packet's inner source is behind the peer in the low bits: first = 1 or 0. */
-  InnerSource: 3 << 24,
-});
-
-const RedDecision = Object.freeze({
-  /** value: the DropReason. */
-  Drop: 0,
-  /** value: the tunnel-mode PROTECT entry for the IPv6 header itself. */
-  SealTunnel: 1,
-  /** value: the peer; second: its 6in4 PROTECT entry. */
-  SealSixInFour: 2,
-  /** value: the peer. */
-  BypassSixInFour: 3,
-});
-const DECISION_KIND_BITS = 4;
-const DECISION_KIND_MASK = (1 << DECISION_KIND_BITS) - 1;
 
 /** l2Vlan of a QinQ frame: the L2 rewrite writes at most one tag, so such frames are only bridged. */
 const TWO_VLAN_TAGS = -2;
@@ -162,13 +138,8 @@ export class Pipeline {
   private readonly icmpErrors: IcmpErrorSender | null;
   private readonly encryptor: EspEncryptor;
   private readonly decryptor: EspDecryptor;
-  private readonly peerTable: SelectorTable;
-  /** SelectorTable row -> peer index. */
-  private readonly peerOfRow: Int32Array;
-  /** Decisions per flow; the SPD and peers never change under it. */
-  readonly flows: FlowCache;
-  /** SPD entry of the 6in4 packets to each peer (index as settings.peers), or NO_MATCH. */
-  private readonly peerSixInFourPolicy: Int32Array;
+  /** Policy decisions per flow (SPD, peers, 6in4 policy). */
+  readonly decisions: PolicyDecisions;
 
   // Per-slot state of the batch in flight.
   private readonly verdict: Uint8Array;
@@ -237,11 +208,7 @@ export class Pipeline {
     this.peerTepBits = Int32Array.from(parts.settings.peers, (p) => p.tep | 0);
     const gw = parts.settings.gateway;
     this.peerEndpoints = gw === null ? [] : parts.settings.peers.map((p) => ({ local: gw.tep, remote: p.tep, ttl: parts.settings.tunnelTtl }));
-    const rows = parts.settings.peers.flatMap((p, peer) => p.prefixes.map((sel) => ({ sel, peer })));
-    this.peerTable = new SelectorTable(rows.map((r) => r.sel));
-    this.peerOfRow = Int32Array.from(rows.map((r) => r.peer));
-    this.flows = new FlowCache(parts.flowCacheEntries);
-    this.peerSixInFourPolicy = this.sixInFourPolicies();
+    this.decisions = new PolicyDecisions(parts.spd, parts.settings.peers, this.peerEndpoints, parts.flowCacheEntries);
     this.peerPathMtu = new Float64Array(parts.settings.peers.length).fill(parts.settings.blackMtu);
     this.peerPathMtuLoweredAt = new Float64Array(parts.settings.peers.length);
   }
@@ -331,11 +298,9 @@ export class Pipeline {
     this.setPacket(i, l3, length);
     if (this.extractor.extractIpv6Header(bytes, this.v6, Direction.Outbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
 
-    const flows = this.flows;
-    let e = flows.find(this.sel, FlowContext.RedIpv6);
-    if (e < 0) e = this.decideRedIpv6();
-    const kind = flows.first[e] & DECISION_KIND_MASK;
-    const value = flows.first[e] >> DECISION_KIND_BITS;
+    const decision = this.decisions;
+    decision.redIpv6(this.sel);
+    const { kind, value } = decision;
     if (kind === RedDecision.Drop) {
       // RFC 4443 §3.1: a router without a route to the destination says so (code 0, rate
       // limited); what policy discards is dropped silently.
@@ -355,7 +320,7 @@ export class Pipeline {
         const peer = value;
         const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
         this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
-        if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, flows.second[e], length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
+        if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, decision.sixInFourPolicy, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
         // Clear 6in4, as the operator's policy allows.
         if (length + SIX_IN_FOUR_OVERHEAD > this.peerPathMtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.peerPathMtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
         this.routeToBlack(i, this.peerTepBits[peer]);
@@ -364,55 +329,6 @@ export class Pipeline {
       default:
         return this.drop(DropReason.Unsupported);
     }
-  }
-
-  /**
-   * What to do with IPv6 from red, from its selectors (this.sel) alone over the fixed SPD and
-   * peers, so the flow cache keeps it; returns the cache entry. A PROTECT entry for the IPv6
-   * header itself means tunnel mode (RFC 4891 App. A); otherwise the packet goes into the 6in4
-   * tunnel of the peer that owns the destination and the policy of that protocol-41 packet
-   * applies (RFC 4891 §5.1, RFC 4301 §5.1: checked at the header it leaves with).
-   */
-  private decideRedIpv6(): number {
-    const sel = this.sel;
-    const index = this.spd.lookup(sel);
-    const action = this.spd.actionOf(index);
-    if (index !== NO_MATCH && action === SpdAction.Discard) return this.storeDecision(RedDecision.Drop, DropReason.Discard, 0);
-    if (action === SpdAction.Protect && this.spd.entries[index].protect?.mode === 'tunnel') return this.storeDecision(RedDecision.SealTunnel, index, 0);
-    const row = this.peerTable.firstMatch(sel);
-    if (row < 0) return this.storeDecision(RedDecision.Drop, DropReason.NoRoute, 0);
-    const peer = this.peerOfRow[row];
-    const outerIndex = this.peerSixInFourPolicy[peer];
-    switch (this.spd.actionOf(outerIndex)) {
-      case SpdAction.Protect:
-        return this.storeDecision(RedDecision.SealSixInFour, peer, outerIndex);
-      case SpdAction.Bypass:
-        return this.storeDecision(RedDecision.BypassSixInFour, peer, 0);
-      default:
-        return this.storeDecision(RedDecision.Drop, outerIndex === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard, 0);
-    }
-  }
-
-  private storeDecision(kind: number, value: number, second: number): number {
-    return this.flows.store(this.sel, FlowContext.RedIpv6, kind | (value << DECISION_KIND_BITS), second);
-  }
-
-  /**
-   * The SPD entry for the 6in4 packets to each peer: their selectors are the same for every
-   * packet (TEP to TEP, protocol 41, no ports), so they are extracted once, from a header the
-   * encapsulator writes, exactly as a packet's would be.
-   */
-  private sixInFourPolicies(): Int32Array {
-    const policies = new Int32Array(this.peerEndpoints.length).fill(NO_MATCH);
-    const scratch = new Uint8Array(SIX_IN_FOUR_OVERHEAD + IPV6_HEADER_BYTES);
-    scratch[SIX_IN_FOUR_OVERHEAD] = 0x60;
-    const encapsulator = new SixInFourEncapsulator();
-    const sel = new PacketSelectors();
-    this.peerEndpoints.forEach((endpoints, peer) => {
-      encapsulator.encapsulate(scratch, SIX_IN_FOUR_OVERHEAD, IPV6_HEADER_BYTES, endpoints);
-      if (this.extractor.extractIpv4Header(scratch, encapsulator.header, Direction.Outbound, sel) === WireStatus.Ok) policies[peer] = this.spd.lookup(sel);
-    });
-    return policies;
   }
 
   /**
@@ -429,7 +345,7 @@ export class Pipeline {
       ? this.extractor.extract(bytes, l3, avail, direction, this.sel)
       : this.extractor.extractIpv4Header(bytes, parsed, direction, this.sel);
     if (status !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    const index = this.policyIndex();
+    const index = this.decisions.policyIndex(this.sel);
     switch (this.spd.actionOf(index)) {
       case SpdAction.Bypass:
         if (!this.settings.bridge) return this.drop(DropReason.Unsupported);
@@ -583,7 +499,7 @@ export class Pipeline {
       case IpProtocol.Ipv6: {
         // Clear 6in4 to us: only where policy bypasses it (RFC 4891 §5.1 requires ESP otherwise).
         if (this.extractor.extractIpv4Header(bytes, h, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-        const index = this.policyIndex();
+        const index = this.decisions.policyIndex(this.sel);
         const action = this.spd.actionOf(index);
         if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
         if (action !== SpdAction.Bypass) return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
@@ -715,7 +631,7 @@ export class Pipeline {
     const version = bytes[s] >>> 4;
     if (sa.mode === 'tunnel') {
       if (version !== 6 || this.settings.gateway === null) return this.drop(DropReason.Unsupported);
-      if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+      if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
       return this.deliverIpv6ToRed(i, s, n);
     }
     const protocol = bytes[s + 9];
@@ -726,7 +642,7 @@ export class Pipeline {
     if (protocol === IpProtocol.Ipv6 || protocol === IpProtocol.Ipv4) {
       const hl = (bytes[s] & 0x0f) * 4;
       if (this.extractor.extract(bytes, s + hl, n - hl, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-      if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+      if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
     }
     if (this.l2Vlan[i] === TWO_VLAN_TAGS) return this.drop(DropReason.Unsupported);
     this.l2Mode[i] = L2Mode.Preserve;
@@ -753,7 +669,7 @@ export class Pipeline {
     if (result !== TUNNEL_PASS) return this.drop(result);
     const { start, length } = this.inner;
     if (this.extractor.extractIpv6Header(bytes, this.inner.ipv6, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    if (!this.innerSourceAllowed(peer)) return this.drop(DropReason.IngressFilter);
+    if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
     return this.deliverIpv6ToRed(i, start, length);
   }
 
@@ -768,27 +684,6 @@ export class Pipeline {
     }
     this.l2Mode[i] = L2Mode.Route;
     return Verdict.ForwardToRed;
-  }
-
-  /** RFC 4213 §3.6 / RFC 3884: the inner source (sel.remote, inbound) must be behind `peer`. Cached per flow. */
-  private innerSourceAllowed(peer: number): boolean {
-    if (peer < 0) return false;
-    const context = FlowContext.InnerSource | peer;
-    const e = this.flows.find(this.sel, context);
-    if (e >= 0) return this.flows.first[e] === 1;
-    const row = this.peerTable.firstMatch(this.sel);
-    const allowed = row >= 0 && this.peerOfRow[row] === peer;
-    this.flows.store(this.sel, context, allowed ? 1 : 0, 0);
-    return allowed;
-  }
-
-  /** spd.lookup(this.sel) (§4.4.1 ordered search), cached per flow. */
-  private policyIndex(): number {
-    const e = this.flows.find(this.sel, FlowContext.Policy);
-    if (e >= 0) return this.flows.first[e];
-    const index = this.spd.lookup(this.sel);
-    this.flows.store(this.sel, FlowContext.Policy, index, 0);
-    return index;
   }
 
   // ---- L2 rewrite and transmit lists ---------------------------------------------------------

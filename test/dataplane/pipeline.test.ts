@@ -281,7 +281,7 @@ describe('flow cache (RFC 4301 §4.4.1: a cache gives the ordered SPD\'s answer)
     const web = { ...dns, port: 80 };
     expect([send(dns), send(dns), send(web), send(web)]).toEqual([0, 0, 1, 1]);
     expect(a.pipeline.drops.snapshot()).toEqual({ discard: 2 });
-    expect(a.pipeline.flows.counters).toMatchObject({ hits: 2, misses: 2 });
+    expect(a.pipeline.decisions.flows.counters).toMatchObject({ hits: 2, misses: 2 });
   });
 });
 
