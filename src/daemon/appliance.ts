@@ -173,7 +173,7 @@ export class Appliance {
   private tick(): void {
     const now = performance.now();
     this.sad.tick(now);
-    this.pipeline.agePathMtu(now);
+    this.pipeline.pathMtu.age(now);
     this.link?.poll(now);
     this.flushLink();
     if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
@@ -215,9 +215,9 @@ export class Appliance {
       aeadBackend: this.sad.backend.name,
       cryptoThread: this.cryptoThread,
       sas,
-      pipeline: { ...this.pipeline.counters, txErrors: this.txErrors },
+      pipeline: { ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors },
       drops: this.drops.snapshot(),
-      pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.peerPathMtu[k]])),
+      pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.pathMtu.mtu[k]])),
       link: this.link?.counterSnapshot() ?? null,
       ...(this.transparentIcmp === null ? {} : { icmpErrors: { ...this.transparentIcmp.counters } }),
       ports: { red: { ...this.red.info, ...this.red.counters() }, black: { ...this.black.info, ...this.black.counters() } },

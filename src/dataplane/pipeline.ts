@@ -25,12 +25,13 @@ import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
-import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, MIN_TUNNEL_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
+import { PeerPathMtu } from './peer-path-mtu.js';
 import { PolicyDecisions, RedDecision } from './policy-decisions.js';
 import type { FrameSlots } from './frame-slots.js';
 import { MacLearningTable } from './mac-learning.js';
-import type { DataplaneSettings } from './settings.js';
+import { peerIndexOfTep, type DataplaneSettings } from './settings.js';
 import type { LinkServices } from '../link/link-services.js';
 import { DESTINATION_UNREACHABLE_NO_ROUTE, type IcmpErrorSender } from '../link/icmp-errors.js';
 import { LinkPort } from '../link/transmit-queue.js';
@@ -38,8 +39,6 @@ import { NeighborSend } from '../link/neighbor-table.js';
 
 export const Port = Object.freeze({ Red: 0, Black: 1 });
 
-/** RFC 1191 §6.3 suggests about 10 minutes before a lowered path MTU is tried again. */
-export const PATH_MTU_AGE_MS = 10 * 60 * 1000;
 export type Port = (typeof Port)[keyof typeof Port];
 
 /** What happens to a slot after classification. */
@@ -90,8 +89,6 @@ export class PipelineCounters {
   held = 0;
   /** NAT-T keepalives (RFC 3948 §2.3) consumed. */
   keepalives = 0;
-  /** Path MTU reductions from ICMP Fragmentation Needed (RFC 1191). */
-  pmtuUpdates = 0;
 }
 
 /** Transmit list of one port: slot indexes to send, in order. */
@@ -124,10 +121,8 @@ export class Pipeline {
   readonly counters = new PipelineCounters();
   readonly txRed: TransmitList;
   readonly txBlack: TransmitList;
-  /** Current path MTU toward each peer (index as settings.peers), lowered by ICMP (RFC 1191). */
-  readonly peerPathMtu: Float64Array;
-  /** When each peer's path MTU was last lowered (ms), for aging it back up (RFC 1191 §6.3). */
-  private readonly peerPathMtuLoweredAt: Float64Array;
+  /** Path MTU toward each peer (index as settings.peers), lowered by ICMP (RFC 1191). */
+  readonly pathMtu: PeerPathMtu;
   /** Bridge learning: which side each station is on. */
   private readonly stations = new MacLearningTable();
 
@@ -209,8 +204,7 @@ export class Pipeline {
     const gw = parts.settings.gateway;
     this.peerEndpoints = gw === null ? [] : parts.settings.peers.map((p) => ({ local: gw.tep, remote: p.tep, ttl: parts.settings.tunnelTtl }));
     this.decisions = new PolicyDecisions(parts.spd, parts.settings.peers, this.peerEndpoints, parts.flowCacheEntries);
-    this.peerPathMtu = new Float64Array(parts.settings.peers.length).fill(parts.settings.blackMtu);
-    this.peerPathMtuLoweredAt = new Float64Array(parts.settings.peers.length);
+    this.pathMtu = new PeerPathMtu(parts.settings.blackMtu, gw?.tep ?? 0, this.peerTepBits, parts.spd, parts.sad);
   }
 
   /**
@@ -322,7 +316,7 @@ export class Pipeline {
         this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
         if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, decision.sixInFourPolicy, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
         // Clear 6in4, as the operator's policy allows.
-        if (length + SIX_IN_FOUR_OVERHEAD > this.peerPathMtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.peerPathMtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
+        if (length + SIX_IN_FOUR_OVERHEAD > this.pathMtu.mtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.pathMtu.mtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
         this.routeToBlack(i, this.peerTepBits[peer]);
         return Verdict.ForwardToBlack;
       }
@@ -384,7 +378,7 @@ export class Pipeline {
     const outerHeader = tunnel ? (sa.outerIpv6 ? IPV6_HEADER_BYTES : IPV4_MIN_HEADER_BYTES) : this.ipHeaderLength(bytes, start);
     const payload = tunnel ? length : length - outerHeader;
     const peer = this.peerOfSa(sa);
-    const pathMtu = peer >= 0 ? this.peerPathMtu[peer] : this.settings.blackMtu;
+    const pathMtu = peer >= 0 ? this.pathMtu.mtu[peer] : this.settings.blackMtu;
     if (espWireLength(payload, outerHeader, sa.udpEncapsulated) > pathMtu) {
       const room = largestEspPayload(pathMtu, outerHeader, sa.udpEncapsulated);
       const fits = tunnel ? room : room + outerHeader;
@@ -509,70 +503,11 @@ export class Pipeline {
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
       case IpProtocol.Icmpv4:
-        if (this.pathMtuReport(h, now)) return Verdict.Consumed;
+        if (this.pathMtu.report(bytes, h, now)) return Verdict.Consumed;
         return this.drop(DropReason.Unsupported);
       default:
         return this.drop(DropReason.Unsupported);
     }
-  }
-
-  /** ICMPv4 Fragmentation Needed quoting a packet we sent to a peer: lower that peer's path MTU (RFC 1191 §6.2). */
-  /**
-   * RFC 1191 §6.3: a lowered path MTU is an estimate that may be stale; try the link MTU again
-   * once PATH_MTU_AGE_MS have passed since the last reduction (a new report lowers it again).
-   */
-  agePathMtu(now: number): void {
-    for (let p = 0; p < this.peerPathMtu.length; p++) {
-      if (this.peerPathMtu[p] < this.settings.blackMtu && now - this.peerPathMtuLoweredAt[p] >= PATH_MTU_AGE_MS) {
-        this.peerPathMtu[p] = this.settings.blackMtu;
-      }
-    }
-  }
-
-  private pathMtuReport(h: Ipv4Header, now: number): boolean {
-    const bytes = this.slots.bytes;
-    const icmp = h.payloadOffset;
-    if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
-    const quoted = icmp + 8;
-    // RFC 792: the quoted header and the first 64 bits of its payload (ESP: SPI and sequence number).
-    const quotedPayload = quoted + (bytes[quoted] & 0x0f) * 4;
-    if (quotedPayload + 8 > icmp + h.payloadLength) return false;
-    if (bytes[quoted] >>> 4 !== 4 || readU32(bytes, quoted + 12) !== this.settings.gateway!.tep) return false;
-    const peerTep = readU32(bytes, quoted + 16);
-    if (!this.quotesOurTunnelPacket(bytes[quoted + 9], quotedPayload, peerTep)) return false;
-    const p = this.peerByTep(peerTep | 0);
-    if (p < 0) return false;
-    const mtu = readU16(bytes, icmp + 6);
-    // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
-    // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
-    // does not fragment after ESP: a lower estimate would only black-hole the tunnel.
-    const lowered = Math.max(mtu, MIN_TUNNEL_PATH_MTU);
-    if (mtu >= MIN_IPV4_PATH_MTU && lowered < this.peerPathMtu[p]) {
-      this.peerPathMtu[p] = lowered;
-      this.peerPathMtuLoweredAt[p] = now;
-      this.counters.pmtuUpdates++;
-    }
-    return true;
-  }
-
-  /**
-   * RFC 4301 §8.2.1: a PMTU report is mapped to the SA it is about, so it must quote a packet
-   * we send to `peerTep`: ESP with the SPI of our outbound SA to it, ESP-in-UDP to that SA's
-   * port (RFC 3948), or clear 6in4 to a peer no SA protects (policy BYPASS). Anything else is
-   * forged (an off-path sender cannot know the SPI) and must not shrink the tunnel.
-   */
-  private quotesOurTunnelPacket(protocol: number, payload: number, peerTep: number): boolean {
-    const bytes = this.slots.bytes;
-    const entries = this.spd.entries;
-    let protectedPeer = false;
-    for (let k = 0; k < entries.length; k++) {
-      const sa = entries[k].action === SpdAction.Protect ? this.sad.lookupOutbound(entries[k].id) : null;
-      if (sa === null || sa.outerIpv6 || sa.destinationV4 >>> 0 !== peerTep) continue;
-      protectedPeer = true;
-      if (sa.udpEncapsulated ? protocol === IpProtocol.Udp && readU16(bytes, payload + 2) === sa.udpDestinationPort
-        : protocol === IpProtocol.Esp && readU32(bytes, payload) === sa.spi) return true;
-    }
-    return protocol === IpProtocol.Ipv6 && !protectedPeer;
   }
 
   // ---- open ----------------------------------------------------------------------------------
@@ -832,9 +767,7 @@ export class Pipeline {
 
   /** The peer with this TEP (an int32 bit pattern, see peerTepBits), or -1. */
   private peerByTep(tepBits: number): number {
-    const teps = this.peerTepBits;
-    for (let p = 0; p < teps.length; p++) if (teps[p] === tepBits) return p;
-    return -1;
+    return peerIndexOfTep(this.peerTepBits, tepBits);
   }
 
   /** The peer whose TEP is the SA's remote end (destination outbound, source inbound), or -1. */

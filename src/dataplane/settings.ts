@@ -30,3 +30,9 @@ export interface DataplaneSettings {
   /** TTL of 6in4 outer headers (RFC 4213 §3.3). */
   readonly tunnelTtl: number;
 }
+
+/** The index of the peer with this TEP (TEPs and `tepBits` as int32 bit patterns, unboxed in V8), or -1. */
+export function peerIndexOfTep(teps: Int32Array, tepBits: number): number {
+  for (let p = 0; p < teps.length; p++) if (teps[p] === tepBits) return p;
+  return -1;
+}

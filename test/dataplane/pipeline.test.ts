@@ -4,7 +4,8 @@ import type { AeadBackend } from '../../src/crypto/aead.js';
 import { NativeAeadBackend } from '../../src/crypto/native-backend.js';
 import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
-import { PATH_MTU_AGE_MS, Port } from '../../src/dataplane/pipeline.js';
+import { PATH_MTU_AGE_MS } from '../../src/dataplane/peer-path-mtu.js';
+import { Port } from '../../src/dataplane/pipeline.js';
 import { MIN_TUNNEL_PATH_MTU } from '../../src/tunnel/tunnel-mtu.js';
 import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
 import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
@@ -160,21 +161,21 @@ describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
     const slots = new FrameSlots({ count: 8 });
     loadSlot(slots, 0, fragNeeded(forged, 1400));
     a.pipeline.processBatch(Port.Black, slots, 1, 1000);
-    expect(a.pipeline.peerPathMtu[0]).toBe(1500);
+    expect(a.pipeline.pathMtu.mtu[0]).toBe(1500);
 
     loadSlot(slots, 0, fragNeeded(ours, 1400));
     a.pipeline.processBatch(Port.Black, slots, 1, 1000);
-    expect(a.pipeline.peerPathMtu[0]).toBe(1400);
-    expect(a.pipeline.counters.pmtuUpdates).toBe(1);
+    expect(a.pipeline.pathMtu.mtu[0]).toBe(1400);
+    expect(a.pipeline.pathMtu.updates).toBe(1);
 
     loadSlot(slots, 0, fragNeeded(ours, 576));
     a.pipeline.processBatch(Port.Black, slots, 1, 2000);
-    expect(a.pipeline.peerPathMtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
+    expect(a.pipeline.pathMtu.mtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
 
-    a.pipeline.agePathMtu(2000 + PATH_MTU_AGE_MS - 1);
-    expect(a.pipeline.peerPathMtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
-    a.pipeline.agePathMtu(2000 + PATH_MTU_AGE_MS);
-    expect(a.pipeline.peerPathMtu[0]).toBe(1500);
+    a.pipeline.pathMtu.age(2000 + PATH_MTU_AGE_MS - 1);
+    expect(a.pipeline.pathMtu.mtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
+    a.pipeline.pathMtu.age(2000 + PATH_MTU_AGE_MS);
+    expect(a.pipeline.pathMtu.mtu[0]).toBe(1500);
   });
 });
 
