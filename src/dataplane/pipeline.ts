@@ -6,7 +6,8 @@
  * Every packet that leaves black is checked against the SPD at the header it leaves with
  * (RFC 4301 §5.1): IPv6 from red is first looked up on its own header (a tunnel-mode PROTECT
  * entry, RFC 4891 App. A), otherwise routed into a peer's 6in4 tunnel and looked up again as
- * the IPv4 protocol-41 packet (RFC 4891 §5.1). No match means DISCARD (fail closed).
+ * the IPv4 protocol-41 packet (RFC 4891 §5.1). No match means DISCARD (fail closed). Those
+ * rules, cached per flow, are PolicyDecisions'; the path MTU toward each peer is PeerPathMtu's.
  */
 import type { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
