@@ -44,8 +44,8 @@ async function fullCollectionReportedAfter(time: number): Promise<boolean> {
 }
 
 /** Both gateways and one slot buffer: B opens A's sealed frames where A left them. */
-function setUp() {
-  const { a, b } = gatewayPair({ backend: new NativeAeadBackend(), batch: BATCH });
+function setUp(backend: NativeAeadBackend) {
+  const { a, b } = gatewayPair({ backend, batch: BATCH });
   const slots = new FrameSlots({ count: BATCH });
   const frame = new Uint8Array(256);
   const length = writePing6(frame, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, 56);
@@ -71,8 +71,13 @@ function setUp() {
 }
 
 describe('data plane steady state', () => {
-  it('takes 1M frames through the pipeline both ways (native AEAD, batches of 256) without allocating', async () => {
-    const { a, b, round } = setUp();
+  const backend = new NativeAeadBackend();
+  afterAll(() => backend.setCryptoThread(false));
+
+  it.each([false, true])('takes 1M frames through the pipeline both ways (native AEAD, crypto thread %s, batches of 256) without allocating', async (cryptoThread) => {
+    expect(backend.setCryptoThread(cryptoThread)).toBe(cryptoThread);
+    collections.length = 0;
+    const { a, b, round } = setUp(backend);
     for (let k = 0; k < WARM_UP_ROUNDS; k++) expect(round()).toBe(BATCH);
 
     gc();
