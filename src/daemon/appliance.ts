@@ -216,6 +216,7 @@ export class Appliance {
       cryptoThread: this.cryptoThread,
       sas,
       pipeline: { ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors },
+      flowCache: { ...this.pipeline.decisions.flows.counters },
       drops: this.drops.snapshot(),
       pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.pathMtu.mtu[k]])),
       link: this.link?.counterSnapshot() ?? null,

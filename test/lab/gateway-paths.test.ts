@@ -42,6 +42,7 @@ interface SaStatus {
 }
 
 interface ApplianceStatus {
+  flowCache: { hits: number; misses: number };
   sas: SaStatus[];
   pipeline: Record<string, number>;
   drops: Record<string, number>;
@@ -167,6 +168,8 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
     expect(status.a).toMatchObject({ cryptoThread: true });
     expect(status.b).toMatchObject({ cryptoThread: false });
+    // Each flow's policy was decided once and then taken from the flow cache.
+    expect(status.a.flowCache.hits).toBeGreaterThan(0);
   });
 
   it('counts every ESP packet on the SAs of both sides, and the wire agrees packet for packet', async () => {
