@@ -41,6 +41,8 @@ export class AeadRuns {
 
   /** Starts a batch over the packets in `bytes`. */
   begin(bytes: Uint8Array): void {
+    // A batch cut short (an exception before `end`) may still have runs in flight: let them finish first.
+    if (this.count !== 0) this.backend.settle();
     this.bytes = bytes;
     this.count = this.submitted = this.taken = 0;
   }
