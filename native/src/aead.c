@@ -360,7 +360,6 @@ static int spin_until(aead_worker *w, int (*ready)(aead_worker *), uint64_t spin
 }
 
 static int has_work(aead_worker *w) { return atomic_load(&w->head) != atomic_load(&w->tail) || atomic_load(&w->stopping); }
-static int is_empty(aead_worker *w) { return atomic_load(&w->head) == atomic_load(&w->tail); }
 static int has_room(aead_worker *w) { return atomic_load(&w->tail) - atomic_load(&w->head) < JOB_QUEUE; }
 
 /* The caller side: spins, then sleeps on `done` until ready(w). */
@@ -419,7 +418,7 @@ static void table_settle_through(aead_table *t, uint64_t ticket) {
 
 /* Returns once every submitted job has run (at once when there is no crypto thread). */
 static void table_settle(aead_table *t) {
-  if (t->worker.running) caller_wait(&t->worker, is_empty);
+  table_settle_through(t, atomic_load(&t->worker.tail));
 }
 
 /* Runs the job now, or queues it for the crypto thread (waiting for room if the queue is full).

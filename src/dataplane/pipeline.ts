@@ -307,23 +307,16 @@ export class Pipeline {
       link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
-    switch (kind) {
-      case RedDecision.SealTunnel:
-        return this.sealOrDrop(i, value, length, null, now);
-      case RedDecision.SealSixInFour:
-      case RedDecision.BypassSixInFour: {
-        const peer = value;
-        const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
-        this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
-        if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, decision.sixInFourPolicy, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
-        // Clear 6in4, as the operator's policy allows.
-        if (length + SIX_IN_FOUR_OVERHEAD > this.pathMtu.mtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.pathMtu.mtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
-        this.routeToBlack(i, this.peerTepBits[peer]);
-        return Verdict.ForwardToBlack;
-      }
-      default:
-        return this.drop(DropReason.Unsupported);
-    }
+    if (kind === RedDecision.SealTunnel) return this.sealOrDrop(i, value, length, null, now);
+    // Into the 6in4 tunnel of peer `value`.
+    const peer = value;
+    const outer = this.sixInFour.encapsulate(bytes, l3, length, this.peerEndpoints[peer]);
+    this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
+    if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, decision.sixInFourPolicy, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
+    // Clear 6in4, as the operator's policy allows.
+    if (length + SIX_IN_FOUR_OVERHEAD > this.pathMtu.mtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.pathMtu.mtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
+    this.routeToBlack(i, this.peerTepBits[peer]);
+    return Verdict.ForwardToBlack;
   }
 
   /**

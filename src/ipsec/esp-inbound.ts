@@ -41,7 +41,6 @@ import { SaCounter, type SecurityAssociation } from './security-association.js';
 const IPV4_ADDRESS_BYTES = 4;
 
 export class EspDecryptor {
-  readonly capacity: number;
   /** The SA that prepared packet i in the current batch (null if none): for the selector check. */
   readonly saOf: (SecurityAssociation | null)[];
   private readonly runs: AeadRuns;
@@ -62,7 +61,6 @@ export class EspDecryptor {
 
   /** `capacity`: the most packets one batch may hold and the largest packet index + 1 (e.g. FrameSlots.count). */
   constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
-    this.capacity = capacity;
     this.saOf = new Array<SecurityAssociation | null>(capacity).fill(null);
     this.runs = new AeadRuns(sad.backend, false, capacity);
     this.opSeq = new Float64Array(capacity);

@@ -32,7 +32,6 @@ import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
 
 export class EspEncryptor {
-  readonly capacity: number;
   private readonly runs: AeadRuns;
   /** Per op: outer IP header start, and UDP header offset needing a checksum (-1 = none). */
   private readonly opOuter: Int32Array;
@@ -47,7 +46,6 @@ export class EspEncryptor {
 
   /** `capacity`: the most packets one batch may hold (e.g. FrameSlots.count). */
   constructor(private readonly sad: SecurityAssociationDatabase, capacity: number) {
-    this.capacity = capacity;
     this.runs = new AeadRuns(sad.backend, true, capacity);
     this.opOuter = new Int32Array(capacity);
     this.opUdpChecksum = new Int32Array(capacity);

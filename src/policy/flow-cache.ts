@@ -79,11 +79,6 @@ export class FlowCache {
     return e;
   }
 
-  /** Forgets every decision (for a cache whose SPD or peers are replaced). */
-  clear(): void {
-    this.used.fill(0);
-  }
-
   private slotOf(p: PacketSelectors, context: number): number {
     // Multiply-xor per key word, each folded so high bits reach the low ones the mask keeps,
     // then the murmur3 finalizer.

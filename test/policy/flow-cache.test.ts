@@ -68,13 +68,9 @@ describe('FlowCache', () => {
     }
   });
 
-  it('never stores unfilled selectors; clear forgets everything', () => {
+  it('never stores unfilled selectors', () => {
     const cache = new FlowCache(16);
     expect(cache.store(new PacketSelectors(), 0, 1, 1)).toBe(-1);
-    const p = selectors(1);
-    cache.store(p, 0, 1, 1);
-    cache.clear();
-    expect(cache.find(p, 0)).toBe(-1);
   });
 
   it('rejects a size that is not a power of two in range', () => {
