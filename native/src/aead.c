@@ -103,7 +103,7 @@ typedef struct {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t work; /* the thread sleeps on it for jobs */
-  pthread_cond_t done; /* the caller sleeps on it for room or for the queue to empty */
+  pthread_cond_t done; /* the caller sleeps on it for a ticket to be done (room in the queue, or all) */
   aead_job jobs[JOB_QUEUE];
   _Atomic uint64_t head, tail;
   atomic_int thread_sleeping, caller_sleeping, stopping;
@@ -360,17 +360,7 @@ static int spin_until(aead_worker *w, int (*ready)(aead_worker *), uint64_t spin
 }
 
 static int has_work(aead_worker *w) { return atomic_load(&w->head) != atomic_load(&w->tail) || atomic_load(&w->stopping); }
-static int has_room(aead_worker *w) { return atomic_load(&w->tail) - atomic_load(&w->head) < JOB_QUEUE; }
 
-/* The caller side: spins, then sleeps on `done` until ready(w). */
-static void caller_wait(aead_worker *w, int (*ready)(aead_worker *)) {
-  if (spin_until(w, ready, CALLER_SPIN_NS)) return;
-  pthread_mutex_lock(&w->lock);
-  atomic_store(&w->caller_sleeping, 1);
-  while (!ready(w)) pthread_cond_wait(&w->done, &w->lock);
-  atomic_store(&w->caller_sleeping, 0);
-  pthread_mutex_unlock(&w->lock);
-}
 
 static void *worker_main(void *arg) {
   aead_table *t = arg;
@@ -406,14 +396,20 @@ static void wake_worker(aead_worker *w) {
 
 static int awaited_done(aead_worker *w) { return atomic_load(&w->head) >= w->awaited; }
 
-/* Returns once job `ticket` (the value aeadSubmit returned) and every job before it have run. */
+/* Returns once job `ticket` (the value aeadSubmit returned) and every job before it have run:
+ * spins, then sleeps on `done`. */
 static void table_settle_through(aead_table *t, uint64_t ticket) {
   aead_worker *w = &t->worker;
   uint64_t tail = atomic_load(&w->tail);
   if (ticket > tail) ticket = tail; /* a ticket never handed out waits for nothing more than all */
   if (!w->running || atomic_load(&w->head) >= ticket) return;
   w->awaited = ticket;
-  caller_wait(w, awaited_done);
+  if (spin_until(w, awaited_done, CALLER_SPIN_NS)) return;
+  pthread_mutex_lock(&w->lock);
+  atomic_store(&w->caller_sleeping, 1);
+  while (!awaited_done(w)) pthread_cond_wait(&w->done, &w->lock);
+  atomic_store(&w->caller_sleeping, 0);
+  pthread_mutex_unlock(&w->lock);
 }
 
 /* Returns once every submitted job has run (at once when there is no crypto thread). */
@@ -432,31 +428,32 @@ static uint64_t table_submit(aead_table *t, const aead_job *job) {
     atomic_store(&w->head, tail + 1);
     return tail + 1;
   }
-  caller_wait(w, has_room);
+  /* A full queue: wait until the oldest job is done (only this thread moves tail). */
+  if (tail >= JOB_QUEUE) table_settle_through(t, tail + 1 - JOB_QUEUE);
   w->jobs[tail % JOB_QUEUE] = *job;
   atomic_store(&w->tail, tail + 1);
   wake_worker(w);
   return tail + 1;
 }
 
-/* Starts or stops the crypto thread (stopping runs what is queued first); returns 0 if it could not start. */
-static int worker_set(aead_table *t, int on) {
+/* Starts or stops the crypto thread (stopping runs what is queued first); w->running says whether it runs. */
+static void worker_set(aead_table *t, int on) {
   aead_worker *w = &t->worker;
-  if (on == w->running) return 1;
+  if (on == w->running) return;
   if (on) {
     atomic_store(&w->thread_sleeping, 0);
     atomic_store(&w->caller_sleeping, 0);
     atomic_store(&w->stopping, 0);
-    if (pthread_mutex_init(&w->lock, NULL) != 0) return 0;
+    if (pthread_mutex_init(&w->lock, NULL) != 0) return;
     if (pthread_cond_init(&w->work, NULL) != 0 || pthread_cond_init(&w->done, NULL) != 0 ||
         pthread_create(&w->thread, NULL, worker_main, t) != 0) {
       pthread_cond_destroy(&w->work);
       pthread_cond_destroy(&w->done);
       pthread_mutex_destroy(&w->lock);
-      return 0;
+      return;
     }
     w->running = 1;
-    return 1;
+    return;
   }
   atomic_store(&w->stopping, 1);
   wake_worker(w);
@@ -465,7 +462,6 @@ static int worker_set(aead_table *t, int on) {
   pthread_cond_destroy(&w->done);
   pthread_mutex_destroy(&w->lock);
   w->running = 0;
-  return 1;
 }
 
 static void table_destroy(void *arg) {
@@ -585,17 +581,15 @@ static napi_value free_sa(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Reads (buf, ops, first, count, status) at argv and checks the run [first, first + count) fits the arrays. */
-static int get_job(napi_env env, napi_value *argv, int seal, aead_job *job) {
+/* Reads the arrays of a job (buf, ops, status) and checks the run [first, first + count) fits them. */
+static int get_job(napi_env env, napi_value buf_v, napi_value ops_v, napi_value status_v, int64_t first, int64_t count, int seal,
+                   aead_job *job) {
   int32_t *ops;
   uint8_t *status;
   size_t ops_len, status_len;
-  int64_t first, count;
-  if (!get_typed(env, argv[0], napi_uint8_array, "buf", (void **)&job->buf, &job->buf_len)) return 0;
-  if (!get_typed(env, argv[1], napi_int32_array, "ops", (void **)&ops, &ops_len)) return 0;
-  if (!get_int(env, argv[2], "first", 0, INT32_MAX, &first)) return 0;
-  if (!get_int(env, argv[3], "count", 0, INT32_MAX, &count)) return 0;
-  if (!get_typed(env, argv[4], napi_uint8_array, "status", (void **)&status, &status_len)) return 0;
+  if (!get_typed(env, buf_v, napi_uint8_array, "buf", (void **)&job->buf, &job->buf_len)) return 0;
+  if (!get_typed(env, ops_v, napi_int32_array, "ops", (void **)&ops, &ops_len)) return 0;
+  if (!get_typed(env, status_v, napi_uint8_array, "status", (void **)&status, &status_len)) return 0;
   if ((uint64_t)(first + count) * OP_STRIDE > ops_len || (uint64_t)(first + count) > status_len) {
     char msg[200];
     snprintf(msg, sizeof msg, "ops %lld..%lld exceed the batch arrays (ops holds %zu records, status %zu entries): pass a smaller count or larger arrays",
@@ -613,15 +607,13 @@ static int get_job(napi_env env, napi_value *argv, int seal, aead_job *job) {
 /* aeadSealBatch / aeadOpenBatch(buf, ops, count, status): runs at once, after anything submitted. */
 static napi_value run_batch(napi_env env, napi_callback_info info, int seal) {
   size_t argc = 4;
-  napi_value argv[5];
+  napi_value argv[4];
   aead_table *t;
   aead_job job;
+  int64_t count;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  /* As a job from op 0: buf, ops, first = 0, count, status. */
-  napi_value zero;
-  CHECK_NAPI(env, napi_create_int32(env, 0, &zero));
-  napi_value args[5] = {argv[0], argv[1], zero, argv[2], argv[3]};
-  if (!get_job(env, args, seal, &job)) return NULL;
+  if (!get_int(env, argv[2], "count", 0, INT32_MAX, &count)) return NULL;
+  if (!get_job(env, argv[0], argv[1], argv[3], 0, count, seal, &job)) return NULL;
   table_settle(t);
   run_job(t, &job);
   return NULL;
@@ -637,8 +629,10 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   aead_job job;
   bool seal;
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  int64_t first, count;
   if (!get_bool(env, argv[0], "seal", &seal)) return NULL;
-  if (!get_job(env, argv + 1, seal, &job)) return NULL;
+  if (!get_int(env, argv[3], "first", 0, INT32_MAX, &first) || !get_int(env, argv[4], "count", 0, INT32_MAX, &count)) return NULL;
+  if (!get_job(env, argv[1], argv[2], argv[5], first, count, seal, &job)) return NULL;
   CHECK_NAPI(env, napi_create_double(env, (double)table_submit(t, &job), &result));
   return result;
 }
