@@ -13,6 +13,7 @@ import { describeTrafficSelector } from '../policy/selectors.js';
 import type { SecurityPolicyDatabase } from '../policy/spd.js';
 import type { SecurityAssociationConfig } from '../ipsec/security-association.js';
 import { formatAddressBytes, formatIpv4 } from './address-fields.js';
+import { formatSpi } from '../wire/esp.js';
 
 export interface InterfaceSettings {
   /** Linux interface name. */
@@ -165,7 +166,7 @@ export class ApplianceConfig {
       manualKeys: this.manualKeys.map((k) => ({
         policy: k.policyName,
         direction: k.sa.direction,
-        spi: `0x${k.sa.spi.toString(16).padStart(8, '0')}`,
+        spi: formatSpi(k.sa.spi),
         algorithm: k.sa.algorithm,
         source: formatAddressBytes(k.sa.source),
         destination: formatAddressBytes(k.sa.destination),

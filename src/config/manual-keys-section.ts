@@ -20,10 +20,9 @@ import type { IssueList } from '../policy/validation.js';
 import type { ManualKey } from './appliance-config.js';
 import { addressBytes } from './address-fields.js';
 import { readSection } from './field-readers.js';
+import { ESP_MAX_SPI, ESP_MIN_SPI, formatSpi } from '../wire/esp.js';
 
 /** RFC 4303 §2.1: SPIs 1 to 255 are reserved by IANA and 0 is for local use. */
-export const MIN_SPI = 256;
-export const MAX_SPI = 0xffff_ffff;
 
 const FIELDS = ['policy', 'direction', 'spi', 'algorithm', 'key', 'source', 'destination'];
 const SHAPE = 'an object { policy, direction, spi, key, algorithm?, source?, destination? }';
@@ -73,8 +72,8 @@ function parseManualKey(item: unknown, index: number, spd: SecurityPolicyDatabas
   const direction = section.direction;
   if (direction !== 'inbound' && direction !== 'outbound') issues.add(`${path}.direction`, 'must be "inbound" or "outbound"');
   const spi = section.spi;
-  const spiOk = typeof spi === 'number' && Number.isInteger(spi) && spi >= MIN_SPI && spi <= MAX_SPI;
-  if (!spiOk) issues.add(`${path}.spi`, `is not an SPI: use a whole number from ${MIN_SPI} to ${MAX_SPI}, e.g. 0x1001 (RFC 4303 §2.1 reserves 0 to 255)`);
+  const spiOk = typeof spi === 'number' && Number.isInteger(spi) && spi >= ESP_MIN_SPI && spi <= ESP_MAX_SPI;
+  if (!spiOk) issues.add(`${path}.spi`, `is not an SPI: use a whole number from ${ESP_MIN_SPI} to ${ESP_MAX_SPI}, e.g. 0x1001 (RFC 4303 §2.1 reserves 0 to 255)`);
   const algorithm = readAlgorithm(section.algorithm, `${path}.algorithm`, entry, issues);
   const keyAndSalt = decodeKey(section.key, `${path}.key`, algorithm, issues);
 
@@ -220,7 +219,7 @@ function saAddress(value: unknown, path: string, entry: SpdEntry, direction: SaD
 }
 
 function checkUnique(spi: number, direction: SaDirection, destination: Uint8Array, entry: SpdEntry, index: number, path: string, seen: SeenSas, issues: IssueList): void {
-  const spiText = `0x${spi.toString(16).padStart(8, '0')}`;
+  const spiText = formatSpi(spi);
   if (direction === 'inbound') {
     const other = seen.inbound.get(spi);
     // RFC 4301 §4.1: the receiver picks inbound SPIs; the SAD finds inbound SAs by SPI alone.

@@ -24,7 +24,9 @@ import { SpdAction } from '../policy/spd.js';
 import { IssueList } from '../policy/validation.js';
 import { DEFAULT_TUNNEL_TTL } from '../tunnel/six-in-four.js';
 import { largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { formatSpi } from '../wire/esp.js';
 import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
+import { IPV6_MIN_MTU } from '../wire/ipv6.js';
 
 export interface ApplianceOptions {
   /** Frames per batch (slots per port). Default 256. */
@@ -96,7 +98,7 @@ export class Appliance {
       tepAddress: formatIpv4(config.gateway.tep),
       tepPrefixLength: config.gateway.tepPrefixLength,
       ipv4NextHop: config.gateway.nextHop === null ? undefined : formatIpv4(config.gateway.nextHop),
-      tunnelInnerMtu: Math.max(1280, largestEspPayload(blackMtu, IPV4_MIN_HEADER_BYTES, usesUdpEncapsulation(config))),
+      tunnelInnerMtu: Math.max(IPV6_MIN_MTU, largestEspPayload(blackMtu, IPV4_MIN_HEADER_BYTES, usesUdpEncapsulation(config))),
       routerAdvertisements: {
         intervalSeconds: config.gateway.routerAdvertisements.enabled ? config.gateway.routerAdvertisements.intervalSeconds : 0,
       },
@@ -197,7 +199,7 @@ export class Appliance {
   /** SAs (never keys), counters, drops and ports, for the status socket. */
   status(): object {
     const sas = [...this.sad.entries()].map((sa) => ({
-      spi: `0x${sa.spi.toString(16).padStart(8, '0')}`,
+      spi: formatSpi(sa.spi),
       direction: sa.direction,
       mode: sa.mode,
       algorithm: sa.algorithm,
@@ -239,7 +241,7 @@ export class Appliance {
 }
 
 function describeSa(sa: SecurityAssociation): string {
-  return `${sa.direction} SPI 0x${sa.spi.toString(16).padStart(8, '0')} (${formatAddressBytes(sa.source)} -> ${formatAddressBytes(sa.destination)})`;
+  return `${sa.direction} SPI ${formatSpi(sa.spi)} (${formatAddressBytes(sa.source)} -> ${formatAddressBytes(sa.destination)})`;
 }
 
 function usesUdpEncapsulation(config: ApplianceConfig): boolean {

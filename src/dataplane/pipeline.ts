@@ -21,12 +21,12 @@ import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
-import { IPV6_HEADER_BYTES, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
+import { IPV6_HEADER_BYTES, IPV6_MIN_MTU, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
-import { MIN_IPV4_PATH_MTU, MIN_IPV6_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
+import { MIN_IPV4_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
 import { PeerPathMtu } from './peer-path-mtu.js';
 import { PolicyDecisions, RedDecision } from './policy-decisions.js';
@@ -410,7 +410,7 @@ export class Pipeline {
 
   private tooBigIpv6(i: number, ipv6Start: number, ipv6Length: number, mtu: number, now: number): number {
     // RFC 8200 §5: never announce less than 1280; below that the tunnel must fragment (unsupported).
-    this.icmpErrors?.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, MIN_IPV6_MTU), now);
+    this.icmpErrors?.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, IPV6_MIN_MTU), now);
     return this.drop(DropReason.Mtu);
   }
 

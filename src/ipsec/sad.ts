@@ -16,6 +16,7 @@ import { LifetimeEvent } from './lifetime.js';
 import { SecurityAssociation, SecurityAssociationConfigError, validateSaConfig,
   type SecurityAssociationConfig } from './security-association.js';
 import { SpiIndex } from './spi-index.js';
+import { formatSpi } from '../wire/esp.js';
 
 export interface SadEvents {
   /** Soft lifetime reached: negotiate a replacement (RFC 4301 §4.4.2.1). */
@@ -194,13 +195,13 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
     if (config.direction === 'inbound') {
       // Inbound SPIs are ours to choose (RFC 4301 §4.1): one SA per SPI keeps lookup exact.
       if (this.inbound.get(spi) !== null) {
-        throw new SecurityAssociationConfigError('spi', `inbound SPI 0x${hex(spi)} is already installed: choose an unused SPI or remove the old SA first`);
+        throw new SecurityAssociationConfigError('spi', `inbound SPI ${formatSpi(spi)} is already installed: choose an unused SPI or remove the old SA first`);
       }
       return;
     }
     for (const sa of this.all) {
       if (sa.direction === 'outbound' && sa.spi === spi && sameBytes(sa.destination, config.destination)) {
-        throw new SecurityAssociationConfigError('spi', `outbound SPI 0x${hex(spi)} to this destination is already installed: remove the old SA first`);
+        throw new SecurityAssociationConfigError('spi', `outbound SPI ${formatSpi(spi)} to this destination is already installed: remove the old SA first`);
       }
     }
   }
@@ -215,10 +216,6 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
     if (best) this.currentOutbound.set(policyId, best);
     else this.currentOutbound.delete(policyId);
   }
-}
-
-function hex(spi: number): string {
-  return spi.toString(16).padStart(8, '0');
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -6,6 +6,7 @@
 import { AEAD_ALGORITHMS, checkKeyMaterial, type AeadAlgorithm } from '../crypto/aead.js';
 import { formatAddress } from '../policy/address-text.js';
 import { readU32 } from '../wire/bytes.js';
+import { ESP_MAX_SPI, ESP_MIN_SPI, formatSpi } from '../wire/esp.js';
 import { Lifetime, LifetimeEvent, type LifetimeConfig } from './lifetime.js';
 import { ReplayWindow, REPLAY_WINDOW_DEFAULT } from './replay-window.js';
 
@@ -177,7 +178,7 @@ export class SecurityAssociation {
     const counters: Record<string, number> = {};
     SA_COUNTER_NAMES.forEach((name, i) => { counters[name] = this.counters[i]; });
     return {
-      spi: `0x${this.spi.toString(16).padStart(8, '0')}`,
+      spi: formatSpi(this.spi),
       direction: this.direction,
       mode: this.mode,
       source: addressText(this.source),
@@ -225,9 +226,9 @@ export class SecurityAssociation {
 /** Checks every field of an SA configuration; throws SecurityAssociationConfigError naming the field. */
 export function validateSaConfig(config: SecurityAssociationConfig): void {
   const { spi, source, destination } = config;
-  if (!Number.isInteger(spi) || spi < 256 || spi > 0xffff_ffff) {
+  if (!Number.isInteger(spi) || spi < ESP_MIN_SPI || spi > ESP_MAX_SPI) {
     throw new SecurityAssociationConfigError('spi',
-      `must be an integer from 256 to 4294967295 (RFC 4303 §2.1 reserves 0..255), got ${String(spi)}`);
+      `must be an integer from ${ESP_MIN_SPI} to ${ESP_MAX_SPI} (RFC 4303 §2.1 reserves 0..255), got ${String(spi)}`);
   }
   if (config.direction !== 'inbound' && config.direction !== 'outbound') {
     throw new SecurityAssociationConfigError('direction', `must be "inbound" or "outbound", got ${String(config.direction)}`);

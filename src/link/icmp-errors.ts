@@ -16,7 +16,7 @@
 import { readU48 } from '../wire/bytes.js';
 import { ETHERNET_DST, ETHERNET_HEADER_BYTES, ETHERNET_SRC, NO_VLAN, writeEthernetHeader } from '../wire/ethernet.js';
 import { isIcmpv4Error, writeIcmpv4FragmentationNeeded } from '../wire/icmpv4.js';
-import { fillIcmpv6Checksum, ICMPV6_HEADER_BYTES, ICMPV6_MAX_QUOTE_BYTES, Icmpv6Type, writePacketTooBig } from '../wire/icmpv6.js';
+import { fillIcmpv6Checksum, ICMPV6_HEADER_BYTES, ICMPV6_MAX_QUOTE_BYTES, Icmpv6Type, isIcmpv6Error, writePacketTooBig } from '../wire/icmpv6.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
 import {
   IPV6_DST, IPV6_HEADER_BYTES, IPV6_SRC, Ipv6ExtensionWalk, Ipv6Header, isIpv6Multicast, parseIpv6, walkIpv6Extensions, writeIpv6Header,
@@ -30,13 +30,10 @@ import { Icmpv4ErrorSource, type IcmpErrorSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
-/** Redirect (RFC 4861 §4.5): informational by number, but never answered with an error (RFC 4443 §2.4(e.2)). */
-const ICMPV6_REDIRECT = 137;
 /** Destination Unreachable code "no route to destination" (RFC 4443 §3.1). */
 export const DESTINATION_UNREACHABLE_NO_ROUTE = 0;
 /** Time Exceeded code "hop limit exceeded in transit" (RFC 4443 §3.3). */
 const TIME_EXCEEDED_HOP_LIMIT = 0;
-/** ICMPv4 error types (RFC 792: unreachable, source quench, redirect, time exceeded, parameter problem); src/wire/icmpv4.ts keeps its list private. */
 /** TTL of ICMPv4 errors (RFC 1700 default TTL). */
 const DEFAULT_TTL = 64;
 
@@ -225,10 +222,10 @@ export class IcmpErrorSender {
     // A non-first fragment hides whether it is part of an ICMP error.
     if (walk.fragmentOffset !== 0) return false;
     if (walk.upperProtocol === IpProtocol.Icmpv6) {
-      // (e.1), (e.2): never about an error message or a Redirect.
+      // (e.1), (e.2): never about an error message or a Redirect (informational by number, RFC 4861 §4.5).
       if (walk.upperOffset >= ipStart + packetLength) return false;
       const invokingType = bytes[walk.upperOffset];
-      if (invokingType < Icmpv6Type.EchoRequest || invokingType === ICMPV6_REDIRECT) return false;
+      if (isIcmpv6Error(invokingType) || invokingType === Icmpv6Type.Redirect) return false;
     }
     return true;
   }

@@ -5,6 +5,7 @@
  */
 import { readU32 } from '../wire/bytes.js';
 import { IPV6_ADDRESS_BYTES } from '../wire/ipv6.js';
+import { isSolicitedNodeMulticast } from '../wire/ndp.js';
 import type { LinkSettings } from './link-config.js';
 
 /** ff02::1 and ff02::2 (RFC 4291 §2.7.1). */
@@ -88,8 +89,7 @@ export function ownedIpv6(settings: LinkSettings, bytes: Uint8Array, off: number
 
 /** Whether the 16 bytes at bytes[off] are the solicited-node group of `address`. */
 function isSolicitedNodeOf(bytes: Uint8Array, off: number, address: Uint8Array): boolean {
-  if (bytes[off] !== 0xff || bytes[off + 1] !== 0x02 || bytes[off + 11] !== 0x01 || bytes[off + 12] !== 0xff) return false;
-  for (let i = 2; i < 11; i++) if (bytes[off + i] !== 0) return false;
+  if (!isSolicitedNodeMulticast(bytes, off)) return false;
   for (let i = SOLICITED_NODE_SUFFIX; i < IPV6_ADDRESS_BYTES; i++) if (bytes[off + i] !== address[i]) return false;
   return true;
 }

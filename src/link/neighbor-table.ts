@@ -66,7 +66,6 @@ export interface NeighborTableOptions {
   reachableMs: number;
 }
 
-/** Emits the solicitation (ARP request or Neighbor Solicitation) for an entry. */
 /** Table options from the link settings (RFC 4861 §10 values, as configured). */
 export function neighborTableOptions(settings: LinkSettings, transmit: LinkTransmitQueue): NeighborTableOptions {
   const nc = settings.neighborCache;
@@ -81,6 +80,7 @@ export function neighborTableOptions(settings: LinkSettings, transmit: LinkTrans
   };
 }
 
+/** Emits the solicitation (ARP request or Neighbor Solicitation) for an entry. */
 export interface NeighborSolicitor {
   /** `unicastMac` is the cached MAC for a reachability probe, or -1 for a broadcast/multicast resolution request. */
   solicit(entry: number, unicastMac: number): void;

@@ -7,12 +7,11 @@
 import { ESP_MIN_OVERHEAD } from '../ipsec/esp.js';
 import { espPadLength } from '../wire/esp.js';
 import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
+import { IPV6_MIN_MTU } from '../wire/ipv6.js';
 import { UDP_HEADER_BYTES } from '../wire/udp.js';
 
 /** IPv4 networks must carry 576-byte datagrams (RFC 791 §3.1); lower PMTU reports are ignored. */
 export const MIN_IPV4_PATH_MTU = 576;
-/** IPv6 links carry at least 1280 bytes (RFC 8200 §5). */
-export const MIN_IPV6_MTU = 1280;
 
 /**
  * The largest ESP payload (the bytes ESP protects: the inner packet in tunnel mode, what follows
@@ -38,4 +37,4 @@ export function espWireLength(payload: number, outerHeaderBytes: number, udpEnca
  * 1280 (RFC 4213 §3.2) and the gateway does not fragment after ESP, so a lower estimate could
  * carry nothing the hosts are told to send.
  */
-export const MIN_TUNNEL_PATH_MTU = espWireLength(MIN_IPV6_MTU, IPV4_MIN_HEADER_BYTES, true);
+export const MIN_TUNNEL_PATH_MTU = espWireLength(IPV6_MIN_MTU, IPV4_MIN_HEADER_BYTES, true);

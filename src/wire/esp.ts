@@ -12,6 +12,12 @@ export const ESP_SEQUENCE = 4;
 export const ESP_SPI_SEQUENCE_BYTES = 8;
 /** SPIs 1..255 are reserved by IANA and 0 never goes on the wire (RFC 4303 §2.1). */
 export const ESP_MIN_SPI = 256;
+export const ESP_MAX_SPI = 0xffff_ffff;
+
+/** An SPI as operators and logs write it: 0x and eight hex digits. */
+export function formatSpi(spi: number): string {
+  return `0x${spi.toString(16).padStart(8, '0')}`;
+}
 /** Pad Length and Next Header (RFC 4303 §2.4, §2.6). */
 export const ESP_TRAILER_BYTES = 2;
 /** Ciphertext must end on a 4-byte boundary (RFC 4303 §2.4). */

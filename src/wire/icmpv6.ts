@@ -29,10 +29,13 @@ export const Icmpv6Type = Object.freeze({
   RouterAdvertisement: 134,
   NeighborSolicitation: 135,
   NeighborAdvertisement: 136,
+  Redirect: 137,
 });
 
-/** Error messages have types 0..127 (RFC 4443 §2.1). */
-const FIRST_INFORMATIONAL_TYPE = 128;
+/** Error messages have types 0..127, informational ones 128..255 (RFC 4443 §2.1). */
+export function isIcmpv6Error(type: number): boolean {
+  return type < Icmpv6Type.EchoRequest;
+}
 
 export class Icmpv6Message {
   type = 0;
@@ -59,7 +62,7 @@ export function parseIcmpv6(bytes: Uint8Array, off: number, len: number, srcOff:
   const pseudo = ipv6PseudoHeaderSum(bytes, srcOff, dstOff, IpProtocol.Icmpv6, len);
   if (internetChecksum(bytes, off, len, pseudo) !== 0) return WireStatus.BadChecksum;
   const type = bytes[off + ICMPV6_TYPE];
-  const error = type < FIRST_INFORMATIONAL_TYPE;
+  const error = isIcmpv6Error(type);
   const echo = type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply;
   out.type = type;
   out.code = bytes[off + ICMPV6_CODE];

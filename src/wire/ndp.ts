@@ -91,7 +91,7 @@ function minimumLength(type: number): number {
 }
 
 /** ff02::1:ff00:0/104 (RFC 4291 §2.7.1). */
-function isSolicitedNodeMulticast(bytes: Uint8Array, off: number): boolean {
+export function isSolicitedNodeMulticast(bytes: Uint8Array, off: number): boolean {
   if (bytes[off] !== 0xff || bytes[off + 1] !== 0x02) return false;
   for (let i = 2; i < 11; i++) if (bytes[off + i] !== 0) return false;
   return bytes[off + 11] === 0x01 && bytes[off + 12] === 0xff;
