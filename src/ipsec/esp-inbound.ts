@@ -19,11 +19,9 @@
  */
 import { AEAD_OP_STRIDE, AeadOp, AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
 import { AeadRuns } from './aead-runs.js';
-import { copyBytes, readU16, writeU16 } from '../wire/bytes.js';
-import { checksumAdjust16 } from '../wire/checksum.js';
+import { copyBytes, writeU16 } from '../wire/bytes.js';
 import {
-  IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH, IPV4_TTL, Ipv4Header, isIpv4Fragment, parseIpv4,
-  readIpv4Ecn, reparseIpv4, writeIpv4Ecn,
+  IPV4_DST, IPV4_PROTOCOL, Ipv4Header, isIpv4Fragment, parseIpv4, readIpv4Ecn, reparseIpv4, setIpv4LengthAndProtocol, writeIpv4Ecn,
 } from '../wire/ipv4.js';
 import {
   IPV6_ADDRESS_BYTES, IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6,
@@ -292,18 +290,11 @@ export class EspDecryptor {
     const shift = payload - headersEnd;
     const newStart = ipStart + shift;
     copyBytes(bytes, newStart, bytes, ipStart, headerBytes);
-    const protocolByte = this.opNextHeaderByte[k] + shift;
-    const protocol = bytes[protocolByte];
-    bytes[protocolByte] = nextHeader;
     const total = headerBytes + payloadLength;
     if (bytes[newStart] >>> 4 === 4) {
-      // Only Total Length and Protocol changed: update the checksum incrementally (RFC 1624 §3).
-      const ttl = bytes[newStart + IPV4_TTL] << 8;
-      let checksum = checksumAdjust16(readU16(bytes, newStart + IPV4_CHECKSUM), readU16(bytes, newStart + IPV4_TOTAL_LENGTH), total);
-      checksum = checksumAdjust16(checksum, ttl | protocol, ttl | nextHeader);
-      writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, checksum);
+      setIpv4LengthAndProtocol(bytes, newStart, total, nextHeader);
     } else {
+      bytes[this.opNextHeaderByte[k] + shift] = nextHeader;
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }
     this.packets.start[i] = newStart;

@@ -11,11 +11,9 @@
  * No allocation per packet; every outcome is an EspStatus.
  */
 import { AeadStatus, ESP_HEADER_BYTES, ESP_ICV_BYTES } from '../crypto/aead.js';
-import { copyBytes, readU16, writeU16, writeU32 } from '../wire/bytes.js';
-import { checksumAdjust16 } from '../wire/checksum.js';
+import { copyBytes, writeU16, writeU32 } from '../wire/bytes.js';
 import {
-  IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_TOTAL_LENGTH,
-  IPV4_TTL, Ipv4Header, isIpv4Fragment, reparseIpv4, writeIpv4Header,
+  IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, Ipv4Header, isIpv4Fragment, reparseIpv4, setIpv4LengthAndProtocol, writeIpv4Header,
 } from '../wire/ipv4.js';
 import {
   IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, walkIpv6Extensions,
@@ -250,15 +248,10 @@ export class EspEncryptor {
     const esp = insert - ESP_HEADER_BYTES;
     this.writeEspHeader(sa, bytes, esp);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);
-    bytes[nextHeaderByte - front] = protocol;
     if (version === 4) {
-      // Only Total Length and Protocol changed: update the checksum incrementally (RFC 1624 §3).
-      const ttl = bytes[newStart + IPV4_TTL] << 8;
-      let checksum = checksumAdjust16(readU16(bytes, newStart + IPV4_CHECKSUM), packetLength, total);
-      checksum = checksumAdjust16(checksum, ttl | nextHeader, ttl | protocol);
-      writeU16(bytes, newStart + IPV4_TOTAL_LENGTH, total);
-      writeU16(bytes, newStart + IPV4_CHECKSUM, checksum);
+      setIpv4LengthAndProtocol(bytes, newStart, total, protocol);
     } else {
+      bytes[nextHeaderByte - front] = protocol;
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }
     return this.queue(sa, i, newStart, total, esp, textLength);

@@ -196,6 +196,19 @@ export function decrementIpv4Ttl(bytes: Uint8Array, off: number): WireStatus {
   return WireStatus.Ok;
 }
 
+/**
+ * Sets Total Length and Protocol of a header with a good checksum and updates the checksum
+ * incrementally (RFC 1624 §3): ESP transport mode inserts or removes ESP behind it (RFC 4303 §3.1.1).
+ */
+export function setIpv4LengthAndProtocol(bytes: Uint8Array, off: number, totalLength: number, protocol: number): void {
+  const ttl = bytes[off + IPV4_TTL] << 8;
+  let checksum = checksumAdjust16(readU16(bytes, off + IPV4_CHECKSUM), readU16(bytes, off + IPV4_TOTAL_LENGTH), totalLength);
+  checksum = checksumAdjust16(checksum, ttl | bytes[off + IPV4_PROTOCOL], ttl | protocol);
+  bytes[off + IPV4_PROTOCOL] = protocol;
+  writeU16(bytes, off + IPV4_TOTAL_LENGTH, totalLength);
+  writeU16(bytes, off + IPV4_CHECKSUM, checksum);
+}
+
 /** The ECN codepoint (RFC 3168 §5) of the header at `off`. */
 export function readIpv4Ecn(bytes: Uint8Array, off: number): number {
   return bytes[off + IPV4_TOS] & 0x03;

@@ -9,6 +9,7 @@ import {
   parseIpv4,
   parseIpv4Quote,
   readIpv4Ecn,
+  setIpv4LengthAndProtocol,
   writeIpv4Ecn,
   writeIpv4Header,
 } from '../../src/wire/ipv4.js';
@@ -235,6 +236,21 @@ describe('TTL and ECN updates', () => {
         expect(decrementIpv4Ttl(b, 0)).toBe(WireStatus.Ok);
         expect(internetChecksum(b, 0, 20)).toBe(0);
         expect(b[8]).toBe(ttl - 1);
+      }),
+    );
+  });
+
+  it('sets Total Length and Protocol of any header and keeps the checksum valid (RFC 1624 §3)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.integer({ min: 20, max: 0xffff }), fc.integer({ min: 0, max: 255 }), (b, total, protocol) => {
+        b[0] = 0x45;
+        reseal(b);
+        const before = b.slice();
+        setIpv4LengthAndProtocol(b, 0, total, protocol);
+        expect(internetChecksum(b, 0, 20)).toBe(0);
+        expect([(b[2] << 8) | b[3], b[9]]).toEqual([total, protocol]);
+        // Nothing else changed.
+        for (const k of [0, 1, 4, 5, 6, 7, 8, 12, 13, 14, 15, 16, 17, 18, 19]) expect(b[k]).toBe(before[k]);
       }),
     );
   });
