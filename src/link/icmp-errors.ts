@@ -16,7 +16,7 @@
 import { readU48 } from '../wire/bytes.js';
 import { ETHERNET_DST, ETHERNET_HEADER_BYTES, ETHERNET_SRC, NO_VLAN, writeEthernetHeader } from '../wire/ethernet.js';
 import { isIcmpv4Error, writeIcmpv4FragmentationNeeded } from '../wire/icmpv4.js';
-import { fillIcmpv6Checksum, ICMPV6_HEADER_BYTES, ICMPV6_MAX_QUOTE_BYTES, Icmpv6Type, isIcmpv6Error, writePacketTooBig } from '../wire/icmpv6.js';
+import { fillIcmpv6Checksum, ICMPV6_HEADER_BYTES, ICMPV6_MAX_QUOTE_BYTES, Icmpv6Type, isIcmpv6Error, writeIcmpv6ErrorMessage } from '../wire/icmpv6.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, writeIpv4Header } from '../wire/ipv4.js';
 import {
   IPV6_DST, IPV6_HEADER_BYTES, IPV6_SRC, Ipv6ExtensionWalk, Ipv6Header, isIpv6Multicast, parseIpv6, walkIpv6Extensions, writeIpv6Header,
@@ -135,14 +135,11 @@ export class IcmpErrorSender {
       return 0;
     }
     const icmp = outOff + IPV6_HEADER_BYTES;
-    // The quote goes first (it may overlap the invoking packet); Time Exceeded shares Packet Too Big's layout.
-    const icmpLength = writePacketTooBig(out, icmp, param, bytes, ipStart, packetLength);
+    const icmpLength = writeIcmpv6ErrorMessage(out, icmp, type, code, param, bytes, ipStart, packetLength);
     if (icmpLength === 0) {
       this.counters.queueFull++;
       return 0;
     }
-    out[icmp] = type;
-    out[icmp + 1] = code;
     this.header6.payloadLength = icmpLength;
     // The destination is the invoking source, read from the quote since it may have been overwritten.
     writeIpv6Header(out, outOff, this.header6, source, 0, out, icmp + ICMPV6_HEADER_BYTES + IPV6_SRC);

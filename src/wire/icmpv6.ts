@@ -88,14 +88,18 @@ export function fillIcmpv6Checksum(bytes: Uint8Array, off: number, len: number, 
 }
 
 /**
- * Writes Packet Too Big (RFC 4443 §3.2) with as much of the invoking packet as fits in the
- * minimum MTU. The invoking packet may lie in the same buffer. The checksum is left zero: call
+ * Writes an ICMPv6 error message: type, code, the 32-bit field after the checksum (`param`: the
+ * MTU of Packet Too Big, the Pointer of Parameter Problem, unused otherwise; RFC 4443 §3.1-§3.4
+ * share this layout), then as much of the invoking packet as fits in the minimum MTU (§2.4(c)).
+ * The invoking packet may lie in the same buffer. The checksum is left zero: call
  * fillIcmpv6Checksum after the IPv6 header. Returns the ICMPv6 length, or 0 when it does not fit.
  */
-export function writePacketTooBig(
+export function writeIcmpv6ErrorMessage(
   bytes: Uint8Array,
   off: number,
-  mtu: number,
+  type: number,
+  code: number,
+  param: number,
   invoking: Uint8Array,
   invokingOff: number,
   invokingLen: number,
@@ -106,10 +110,10 @@ export function writePacketTooBig(
   if (!inRange(bytes, off, length)) return 0;
   // Quote first: the header below may overwrite the start of an overlapping invoking packet.
   copyBytes(bytes, off + ICMPV6_HEADER_BYTES, invoking, invokingOff, quoteLength);
-  bytes[off + ICMPV6_TYPE] = Icmpv6Type.PacketTooBig;
-  bytes[off + ICMPV6_CODE] = 0;
+  bytes[off + ICMPV6_TYPE] = type;
+  bytes[off + ICMPV6_CODE] = code;
   writeU16(bytes, off + ICMPV6_CHECKSUM, 0);
-  writeU32(bytes, off + ICMPV6_MTU, mtu);
+  writeU32(bytes, off + ICMPV6_MTU, param);
   return length;
 }
 

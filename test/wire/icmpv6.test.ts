@@ -6,7 +6,7 @@ import {
   Icmpv6Type,
   parseIcmpv6,
   writeIcmpv6Echo,
-  writePacketTooBig,
+  writeIcmpv6ErrorMessage,
 } from '../../src/wire/icmpv6.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { IpProtocol } from '../../src/wire/protocol.js';
@@ -55,12 +55,12 @@ describe('writeIcmpv6Echo', () => {
   });
 });
 
-describe('writePacketTooBig', () => {
-  it('quotes as much of the invoking packet as fits in 1280 bytes and matches the reference', () => {
+describe('writeIcmpv6ErrorMessage', () => {
+  it('writes Packet Too Big quoting as much of the invoking packet as fits in 1280 bytes, matching the reference', () => {
     const invoking = invokingPacket();
     const b = new Uint8Array(1300);
     const h = new Ipv6Header();
-    const length = writePacketTooBig(b, 40, 1400, invoking, 0, invoking.length);
+    const length = writeIcmpv6ErrorMessage(b, 40, Icmpv6Type.PacketTooBig, 0, 1400, invoking, 0, invoking.length);
     expect(length).toBe(8 + ICMPV6_MAX_QUOTE_BYTES);
     expect(40 + length).toBe(1280);
     h.payloadLength = length;
@@ -79,7 +79,7 @@ describe('writePacketTooBig', () => {
 
   it('quotes a small packet whole and refuses no room', () => {
     const invoking = invokingPacket().subarray(0, 100);
-    expect(writePacketTooBig(new Uint8Array(108), 0, 1280, invoking, 0, 100)).toBe(108);
-    expect(writePacketTooBig(new Uint8Array(107), 0, 1280, invoking, 0, 100)).toBe(0);
+    expect(writeIcmpv6ErrorMessage(new Uint8Array(108), 0, Icmpv6Type.PacketTooBig, 0, 1280, invoking, 0, 100)).toBe(108);
+    expect(writeIcmpv6ErrorMessage(new Uint8Array(107), 0, Icmpv6Type.PacketTooBig, 0, 1280, invoking, 0, 100)).toBe(0);
   });
 });
