@@ -474,11 +474,10 @@ export class Pipeline {
     const gw = this.settings.gateway;
     const toUs = gw !== null && h.dst === gw.tep;
     const esp = h.protocol === IpProtocol.Esp || (h.protocol === IpProtocol.Udp && this.udpDstPort(h) === ESP_IN_UDP_PORT);
-    if (esp) {
+    // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
+    if (esp && (toUs || this.decryptorKnows(bytes, l3))) {
       this.setPacket(i, l3, h.totalLength);
-      // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
-      if (toUs || this.decryptorKnows(bytes, l3)) return this.queueOpen(i, h);
-      this.setPacket(i, frame, this.slots.length[i]);
+      return this.queueOpen(i, h);
     }
     if (!toUs) return this.bridgedIp(i, Direction.Inbound, h, now);
 

@@ -84,6 +84,27 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     expect(restored).toEqual(original);
   });
 
+  it('bridges ESP of an SA it does not hold untouched, when the SPD bypasses it (the routers\' own IPsec)', () => {
+    const b = protector('transparent-6in4-b.yaml');
+    const frame = new Uint8Array(14 + 20 + 8 + 40);
+    writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
+    const outer = new Ipv4Header();
+    outer.totalLength = frame.length - 14;
+    outer.ttl = 64;
+    outer.protocol = 50;
+    outer.src = ROUTER_A;
+    outer.dst = ROUTER_B;
+    writeIpv4Header(frame, 14, outer);
+    frame.set([0, 0, 0x99, 0x99, 0, 0, 0, 1], 34); // SPI 0x9999, sequence 1
+    for (let k = 42; k < frame.length; k++) frame[k] = k;
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, frame);
+    b.pipeline.processBatch(Port.Black, black, 1, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.txRed.count).toBe(1);
+    expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(frame);
+  });
+
   it('drops an inner source outside the peer prefixes after decryption (ingress filter)', () => {
     const a = protector('transparent-6in4-a.yaml');
     const b = protector('transparent-6in4-b.yaml');
