@@ -8,9 +8,7 @@ import {
   checkKnownFields,
   isPlainObject,
   IssueList,
-  PolicyValidationError,
   quote,
-  type ValidationIssue,
 } from '../policy/validation.js';
 
 /** Names of the appliance and its peers: as for SPD and PAD entries (letters, digits, ".", "_", "-"). */
@@ -60,13 +58,3 @@ export function readName(value: unknown, path: string, issues: IssueList): strin
   return null;
 }
 
-/** The issues collected so far (IssueList only hands them out by throwing). */
-export function collectedIssues(issues: IssueList): readonly ValidationIssue[] {
-  try {
-    issues.throwIfAny();
-    return [];
-  } catch (e) {
-    if (e instanceof PolicyValidationError) return e.issues;
-    throw e;
-  }
-}

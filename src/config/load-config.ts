@@ -11,7 +11,7 @@ import { isPlainObject, IssueList, PolicyValidationError, quote } from '../polic
 import { ApplianceConfig } from './appliance-config.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { collectWarnings } from './config-warnings.js';
-import { collectedIssues, readBoolean, readName } from './field-readers.js';
+import { readBoolean, readName } from './field-readers.js';
 import { parseGateway } from './gateway-section.js';
 import { parseInterfaces } from './interfaces-section.js';
 import { parseManualKeys } from './manual-keys-section.js';
@@ -78,12 +78,12 @@ export function parseConfigText(text: string, sourceName: string): LoadedConfig 
   if (issues.count > 0 || name === null || interfaces === null || peers === null || spd === null || pad === null || manualKeys === null) {
     pad?.dispose();
     for (const k of manualKeys ?? []) k.keyAndSalt.zeroize();
-    throw new ConfigError(sourceName, source.locate(collectedIssues(issues)));
+    throw new ConfigError(sourceName, source.locate(issues.list));
   }
   const warnings = new IssueList();
   collectWarnings(spd, pad, manualKeys, warnings);
   const config = new ApplianceConfig({ name, interfaces, gateway, bridgeIpv4, peers, spd, pad, manualKeys });
-  return Object.freeze({ config, warnings: Object.freeze(source.locate(collectedIssues(warnings))) });
+  return Object.freeze({ config, warnings: Object.freeze(source.locate(warnings.list)) });
 }
 
 function required(path: string, hint: string, issues: IssueList): null {

@@ -33,6 +33,11 @@ export class IssueList {
     return this.issues.length;
   }
 
+  /** The issues collected so far, in order. */
+  get list(): readonly ValidationIssue[] {
+    return this.issues;
+  }
+
   throwIfAny(): void {
     if (this.issues.length > 0) throw new PolicyValidationError(this.issues);
   }

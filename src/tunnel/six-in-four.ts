@@ -64,8 +64,6 @@ export class SixInFourInner {
   start = 0;
   length = 0;
   readonly ipv6 = new Ipv6Header();
-  /** WireStatus of the inner parse when the reason is Malformed. */
-  wireStatus: WireStatus = WireStatus.Ok;
 }
 
 /**
@@ -81,11 +79,7 @@ export function decapsulateSixInFour(bytes: Uint8Array, outerStart: number, oute
   if ((outer.src | 0) !== (remoteTep | 0)) return DropReason.SpoofedTunnelSource;
   if (isIpv4Fragment(outer)) return DropReason.Fragment;
   const start = outer.payloadOffset;
-  const status = parseIpv6(bytes, start, outer.payloadLength, out.ipv6);
-  if (status !== WireStatus.Ok) {
-    out.wireStatus = status;
-    return DropReason.Malformed;
-  }
+  if (parseIpv6(bytes, start, outer.payloadLength, out.ipv6) !== WireStatus.Ok) return DropReason.Malformed;
   const ecn = innerEcnOnDecapsulation(readIpv4Ecn(bytes, outerStart), readIpv6Ecn(bytes, start));
   if (ecn === ECN_DROP) return DropReason.EcnIncompatible;
   writeIpv6Ecn(bytes, start, ecn);
