@@ -314,7 +314,7 @@ export class Pipeline {
     this.setPacket(i, outer, length + SIX_IN_FOUR_OVERHEAD);
     if (kind === RedDecision.SealSixInFour) return this.sealOrDrop(i, decision.sixInFourPolicy, length + SIX_IN_FOUR_OVERHEAD, this.sixInFour.header, now);
     // Clear 6in4, as the operator's policy allows.
-    if (length + SIX_IN_FOUR_OVERHEAD > this.pathMtu.mtu[peer]) return this.tooBigIpv6(i, outer + SIX_IN_FOUR_OVERHEAD, length, this.pathMtu.mtu[peer] - SIX_IN_FOUR_OVERHEAD, now);
+    if (length + SIX_IN_FOUR_OVERHEAD > this.pathMtu.mtu[peer]) return this.tooBig(i, this.pathMtu.mtu[peer], now);
     this.routeToBlack(i, this.peerTepBits[peer]);
     return Verdict.ForwardToBlack;
   }
@@ -555,22 +555,22 @@ export class Pipeline {
     const n = this.slots.length[i];
     if (this.openedSelectors(bytes, s, n) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     if (this.spd.verifyInbound(this.spd.indexOfId(sa.policyId), this.sel) !== InboundSelectorCheck.Ok) return this.drop(DropReason.SelectorMismatch);
-    const peer = this.peerOfSa(sa);
     const version = bytes[s] >>> 4;
     if (sa.mode === 'tunnel') {
       if (version !== 6 || this.settings.gateway === null) return this.drop(DropReason.Unsupported);
-      if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
+      if (!this.decisions.innerSourceAllowed(this.sel, this.peerOfSa(sa))) return this.drop(DropReason.IngressFilter);
       return this.deliverIpv6ToRed(i, s, n);
     }
-    const protocol = bytes[s + 9];
-    // 6in4 is IPv4 protocol 41, its header parsed by openedSelectors.
-    if (this.settings.gateway !== null && version === 4 && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i);
+    // Transport mode: the restored header, parsed in this.v4 by openedSelectors when it is IPv4.
+    const protocol = version === 4 ? this.v4.protocol : -1;
+    // 6in4 is IPv4 protocol 41.
+    if (this.settings.gateway !== null && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i);
     // Transparent role: check the tunnelled packet inside (RFC 3884), then pass the router's
     // own tunnel packet on with the frame's original MACs.
     if (protocol === IpProtocol.Ipv6 || protocol === IpProtocol.Ipv4) {
-      const hl = (bytes[s] & 0x0f) * 4;
-      if (this.extractor.extract(bytes, s + hl, n - hl, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-      if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
+      const inner = this.v4.payloadOffset;
+      if (this.extractor.extract(bytes, inner, s + n - inner, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+      if (!this.decisions.innerSourceAllowed(this.sel, this.peerOfSa(sa))) return this.drop(DropReason.IngressFilter);
     }
     if (this.l2Vlan[i] === TWO_VLAN_TAGS) return this.drop(DropReason.Unsupported);
     this.l2Mode[i] = L2Mode.Preserve;

@@ -128,6 +128,23 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     expect(a.pipeline.txBlack.count).toBe(1);
     expect(slots.length[a.pipeline.txBlack.slots[0]]).toBe(14 + 1500);
   });
+
+  it('where the SPD lets 6in4 go clear, the tunnel MTU is the path MTU less the 6in4 header: 1480', () => {
+    const { a } = gatewayPair({ policy: [{ id: 9, name: 'sit-clear', local: '192.0.2.1/32', remote: '192.0.2.2/32', protocol: 41, action: 'bypass' }] });
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, ping6Frame(1480 - 48 + 1));
+    loadSlot(slots, 1, ping6Frame(1480 - 48));
+    a.pipeline.processBatch(Port.Red, slots, 2, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
+    const err = redFrame(a.link.transmit, 0);
+    expect(err[14 + 40]).toBe(2);
+    expect(readU32(err, 14 + 44)).toBe(1480);
+    // The quote is the host's IPv6 packet, not our 6in4 header.
+    expect(err.subarray(14 + 48 + 8, 14 + 48 + 24)).toEqual(ADDR.hostA);
+    expect(a.pipeline.txBlack.count).toBe(1);
+    const sent = frameOf(slots, a.pipeline.txBlack.slots[0]);
+    expect([sent.length, sent[14 + 9]]).toEqual([14 + 1500, 41]);
+  });
 });
 
 describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
