@@ -18,7 +18,7 @@
  * process its RSS and CPU seconds per Gbit moved (= CPU cores busy per Gbit/s), from
  * /proc/PID/status VmRSS and /proc/PID/stat utime+stime read before and after each run.
  */
-import { runIperf, type IperfResult } from '../src/lab/iperf.js';
+import { DEFAULT_UDP_PAYLOAD_BYTES, runIperf, type IperfResult } from '../src/lab/iperf.js';
 import { startLabAppliances } from '../src/lab/appliance.js';
 import { pingFrom } from '../src/lab/ping.js';
 import { readProcessUsage } from '../src/lab/process-usage.js';
@@ -26,7 +26,7 @@ import { startStrongSwanGateways } from '../src/lab/strongswan.js';
 import { buildLabTopology, destroyLabTopology, type LabTopology } from '../src/lab/topology.js';
 
 const PREFIX = 'rbbench-';
-const UDP_PAYLOAD_BYTES = 1352;
+const UDP_PAYLOAD_BYTES = DEFAULT_UDP_PAYLOAD_BYTES;
 const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** RFC 2544 asks for no loss; a lab sharing two CPUs with its traffic generator gets this much slack. */
 const UDP_LOSS_ALLOWANCE_PERCENT = 0.5;

@@ -1,9 +1,8 @@
 /** `redblack run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off]`: the appliance daemon. */
-import { join } from 'node:path';
 import { ConfigError, formatConfigIssue } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { Appliance } from '../daemon/appliance.js';
-import { DEFAULT_STATUS_DIR, StatusServer } from '../daemon/status-server.js';
+import { defaultStatusSocket, StatusServer } from '../daemon/status-server.js';
 import { CliUsageError, optionValue } from './options.js';
 
 /** --crypto-thread on|off, or undefined (the appliance decides by the CPU count). */
@@ -28,7 +27,7 @@ export async function runDaemon(args: string[]): Promise<number> {
   const { config, warnings } = loaded;
   for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning: '));
   const appliance = Appliance.start(config, { busyPoll: args.includes('--busy-poll'), cryptoThread: cryptoThreadOption(args) });
-  const socketPath = optionValue(args, '--status-socket') ?? join(DEFAULT_STATUS_DIR, `${config.name}.sock`);
+  const socketPath = optionValue(args, '--status-socket') ?? defaultStatusSocket(config.name);
   const status = await StatusServer.listen(socketPath, () => appliance.status());
   const stop = async (signal: string) => {
     console.error(`${config.name}: ${signal}: stopping`);

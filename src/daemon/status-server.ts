@@ -5,9 +5,14 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const DEFAULT_STATUS_DIR = '/run/redblack';
+
+/** Where the appliance called `name` answers by default. */
+export function defaultStatusSocket(name: string): string {
+  return join(DEFAULT_STATUS_DIR, `${name}.sock`);
+}
 
 export class StatusServer {
   private constructor(private readonly server: Server, readonly path: string) {}

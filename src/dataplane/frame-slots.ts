@@ -65,9 +65,4 @@ export class FrameSlots {
   limit(i: number): number {
     return (i + 1) * this.slotSize;
   }
-
-  /** Largest frame a receive may place in a slot (the rest is headroom). */
-  get maxFrame(): number {
-    return this.slotSize - this.headroom;
-  }
 }

@@ -38,9 +38,10 @@ import { DESTINATION_UNREACHABLE_NO_ROUTE, type IcmpErrorSender } from '../link/
 import { LinkPort } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
-export const Port = Object.freeze({ Red: 0, Black: 1 });
+/** The NIC a batch came in on: the same two ports the link layer sends on. */
+export const Port = LinkPort;
 
-export type Port = (typeof Port)[keyof typeof Port];
+export type Port = LinkPort;
 
 /** What happens to a slot after classification. */
 const Verdict = Object.freeze({

@@ -66,7 +66,6 @@ function checkOptions(o: NativeFramePortOptions): void {
 
 export class FramePort {
   private readonly counterValues = new Float64Array(NATIVE_COUNTER_NAMES.length);
-  private isClosed = false;
 
   private constructor(private readonly native: NativeFramePort, readonly ifname: string) {}
 
@@ -146,13 +145,8 @@ export class FramePort {
     return into;
   }
 
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
   /** Stops the callbacks, leaves promiscuous mode and releases the sockets and the ring. Idempotent. */
   close(): void {
-    this.isClosed = true;
     this.native.close();
   }
 }

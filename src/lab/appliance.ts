@@ -71,10 +71,6 @@ export class LabAppliance {
     return readStatus(this.socket).catch((e: Error) => ({ error: e.message }));
   }
 
-  get alive(): boolean {
-    return processAlive(this.pid);
-  }
-
   /** SIGTERM (the appliance zeroizes its SAs), then SIGKILL after STOP_TIMEOUT_MS. */
   async stop(): Promise<void> {
     if (processAlive(this.pid)) process.kill(this.pid, 'SIGTERM');

@@ -7,13 +7,16 @@ import type { LabTopology } from './topology.js';
 
 export type IperfProtocol = 'tcp' | 'udp';
 
+/**
+ * UDP payload per datagram by default: a 1400-byte IPv6 datagram, which fits both the strongSwan
+ * TUN MTU (1400) and redblack's 1500-byte black MTU after encapsulation.
+ */
+export const DEFAULT_UDP_PAYLOAD_BYTES = 1352;
+
 export interface IperfOptions {
   readonly protocol: IperfProtocol;
   readonly seconds: number;
-  /**
-   * UDP payload per datagram. Default 1352: a 1400-byte IPv6 datagram, which fits both the
-   * strongSwan TUN MTU (1400) and redblack's 1500-byte black MTU after encapsulation.
-   */
+  /** UDP payload per datagram. Default DEFAULT_UDP_PAYLOAD_BYTES. */
   readonly udpPayloadBytes?: number;
   /** UDP offered rate in bit/s; 0 (the default) sends as fast as it can. */
   readonly udpBitsPerSecond?: number;
@@ -65,7 +68,7 @@ export async function runIperf(topology: LabTopology, options: IperfOptions): Pr
   try {
     await waitForListener(redB);
     const client = ['iperf3', '-c', b.host6, '-B', a.host6, '-p', String(PORT), '-t', String(options.seconds), '-J'];
-    if (options.protocol === 'udp') client.push('-u', '-b', String(Math.round(options.udpBitsPerSecond ?? 0)), '-l', String(options.udpPayloadBytes ?? 1352));
+    if (options.protocol === 'udp') client.push('-u', '-b', String(Math.round(options.udpBitsPerSecond ?? 0)), '-l', String(options.udpPayloadBytes ?? DEFAULT_UDP_PAYLOAD_BYTES));
     // The client hands -w to the server too, so it sizes the receiving socket.
     if (options.socketBufferBytes !== undefined) client.push('-w', String(options.socketBufferBytes));
     const { stdout } = await runCommand(inNamespace(redA, client), { timeoutMs: (options.seconds + 20) * 1000, allowFailure: true });

@@ -9,7 +9,7 @@
 import { classifyEspInUdp, ESP_IN_UDP_PORT, UdpEncapsulated } from '../wire/esp.js';
 import { ArpPacket, parseArp } from '../wire/arp.js';
 import { EthernetHeader, parseEthernet } from '../wire/ethernet.js';
-import { Ipv4Header, parseIpv4 } from '../wire/ipv4.js';
+import { Ipv4Header, isIpv4Fragment, parseIpv4 } from '../wire/ipv4.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { parseUdp, UdpHeader } from '../wire/udp.js';
@@ -130,7 +130,7 @@ export class FrameClassifier {
         return 'esp';
       case IpProtocol.Udp:
         // Ports and the RFC 3948 marker are only visible in whole datagrams.
-        if (ip.moreFragments || ip.fragmentOffset !== 0) return 'otherIpv4';
+        if (isIpv4Fragment(ip)) return 'otherIpv4';
         return this.classifyUdp(bytes, ip.payloadOffset, ip.payloadLength) ?? this.bypassOrOther();
       default:
         return this.bypassOrOther();
