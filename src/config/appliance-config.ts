@@ -6,7 +6,7 @@
  * them; `manualSecurityAssociations` hands out fresh copies for the SAD, which wipes them.
  */
 
-import type { AddressFamily } from '../policy/address-text.js';
+import { formatAddress, type AddressRange } from '../policy/address-text.js';
 import type { PeerAuthorizationDatabase } from '../policy/pad.js';
 import { REDACTED, type SecretBytes } from '../policy/secret-bytes.js';
 import { describeTrafficSelector } from '../policy/selectors.js';
@@ -42,9 +42,8 @@ export interface GatewaySettings {
 }
 
 export interface PeerPrefix {
-  readonly family: AddressFamily;
-  /** 4 or 16 bytes, host bits zero (do not modify). */
-  readonly address: Uint8Array;
+  /** The addresses of the prefix (its host bits run from lo to hi). */
+  readonly range: AddressRange;
   readonly length: number;
 }
 
@@ -153,7 +152,7 @@ export class ApplianceConfig {
       peers: this.peers.map((p) => ({
         name: p.name,
         tep: formatIpv4(p.tep),
-        prefixes: p.prefixes.map((x) => `${formatAddressBytes(x.address)}/${x.length}`),
+        prefixes: p.prefixes.map((x) => `${formatAddress(x.range.family, x.range.lo)}/${x.length}`),
       })),
       spd: this.spd.entries.map((e) => ({
         id: e.id,

@@ -8,7 +8,7 @@
 import { formatAddress, formatAddressRange } from '../policy/address-text.js';
 import { type IssueList, quote } from '../policy/validation.js';
 import type { GatewaySettings, PeerPrefix, PeerSettings } from './appliance-config.js';
-import { addressBytes, inSubnet, type Prefix, readHostAddress, readPrefix } from './address-fields.js';
+import { inSubnet, type Prefix, readHostAddress, readPrefix } from './address-fields.js';
 import { readList, readName, readSection } from './field-readers.js';
 
 /**
@@ -77,7 +77,7 @@ function readPrefixes(value: unknown, path: string, gatewayRole: boolean, seen: 
       return;
     }
     seen.push({ path: itemPath, prefix });
-    out.push(Object.freeze({ family: range.family, address: addressBytes(range.family, range.lo), length: prefix.length }));
+    out.push(Object.freeze({ range, length: prefix.length }));
   });
   return issues.count === before ? out : null;
 }

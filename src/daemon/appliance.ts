@@ -19,9 +19,8 @@ import { IcmpErrorSender } from '../link/icmp-errors.js';
 import { compileLinkSettings, compileTransparentIcmpSettings } from '../link/link-config.js';
 import { LinkServices } from '../link/link-services.js';
 import { LinkTransmitQueue } from '../link/transmit-queue.js';
-import { parseTrafficSelector } from '../policy/selectors.js';
+import { remoteRangeSelector } from '../policy/selectors.js';
 import { SpdAction } from '../policy/spd.js';
-import { IssueList } from '../policy/validation.js';
 import { DEFAULT_TUNNEL_TTL } from '../tunnel/six-in-four.js';
 import { largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { formatSpi } from '../wire/esp.js';
@@ -250,16 +249,7 @@ function usesUdpEncapsulation(config: ApplianceConfig): boolean {
 
 /** The data plane's view of a configuration. */
 export function dataplaneSettings(config: ApplianceConfig, blackMtu: number): DataplaneSettings {
-  const issues = new IssueList();
-  const peers = config.peers.map((p) => ({
-    name: p.name,
-    tep: p.tep,
-    prefixes: p.prefixes.map((x, k) => {
-      const any = x.family === 6 ? '::/0' : '0.0.0.0/0';
-      return parseTrafficSelector({ local: any, remote: `${formatAddressBytes(x.address)}/${x.length}` }, `peers.${p.name}.prefixes[${k}]`, issues)!;
-    }),
-  }));
-  issues.throwIfAny();
+  const peers = config.peers.map((p) => ({ name: p.name, tep: p.tep, prefixes: p.prefixes.map((x) => remoteRangeSelector(x.range)) }));
   return {
     gateway: config.gateway === null ? null : { tep: config.gateway.tep },
     bridge: config.bridgeIpv4,

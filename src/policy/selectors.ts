@@ -95,14 +95,11 @@ export interface TrafficSelector {
   readonly remotePort: PortRange;
 }
 
-export const ANY_SELECTOR: TrafficSelector = Object.freeze({
-  family: 0,
-  local: null,
-  remote: null,
-  protocol: ANY_PROTOCOL,
-  localPort: PORTS_ANY,
-  remotePort: PORTS_ANY,
-});
+/** The selector of a destination (outbound) or source (inbound) prefix: `remote` = the range, everything else ANY. */
+export function remoteRangeSelector(range: AddressRange): TrafficSelector {
+  return Object.freeze({ family: range.family, local: fullRange(range.family), remote: range, protocol: ANY_PROTOCOL, localPort: PORTS_ANY, remotePort: PORTS_ANY });
+}
+
 
 function isByte(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255;

@@ -277,7 +277,7 @@ spd: []
     const routed = `${HEAD}${GATEWAY}  nextHop: 192.0.2.254\npeers:\n  - { name: far, tep: 203.0.113.9, prefixes: [2001:db8:c::/48] }\nspd: []\n`;
     const { config } = parseConfigText(routed, 'test.yaml');
     expect(config.gateway!.nextHop).toBe(0xc000_02fe);
-    expect(config.peers[0]).toMatchObject({ name: 'far', tep: 0xcb00_7109, prefixes: [{ family: 6, length: 48 }] });
+    expect(config.peers[0]).toMatchObject({ name: 'far', tep: 0xcb00_7109, prefixes: [{ range: { family: 6 }, length: 48 }] });
   });
 
   it('rejects interface addresses that are not host addresses', () => {

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readAddressWords } from '../../src/policy/address-text.js';
+import { parseAddressRange, readAddressWords, type AddressRange } from '../../src/policy/address-text.js';
 import { fillSelectorsFromTuple, PacketSelectors, type SelectorTuple } from '../../src/policy/packet-selectors.js';
 import {
   ANY_PROTOCOL,
   describeTrafficSelector,
   parseTrafficSelector,
+  remoteRangeSelector,
   SelectorTable,
   type TrafficSelector,
   type TrafficSelectorSpec,
@@ -186,5 +187,13 @@ describe('compiled table against reference semantics (property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('remoteRangeSelector', () => {
+  it('is the selector a peer prefix parses to: remote the prefix, everything else ANY', () => {
+    for (const [prefix, any] of [['2001:db8:b::/48', '::/0'], ['198.51.100.0/24', '0.0.0.0/0'], ['2001:db8::1/128', '::/0']]) {
+      expect(remoteRangeSelector(parseAddressRange(prefix) as AddressRange)).toEqual(selector({ local: any, remote: prefix }));
+    }
   });
 });
