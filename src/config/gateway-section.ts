@@ -8,6 +8,7 @@ import type { IssueList } from '../policy/validation.js';
 import type { GatewaySettings, RouterAdvertisementSettings } from './appliance-config.js';
 import { addressBytes, inSubnet, type InterfaceAddress, readHostAddress, readInterfaceAddress } from './address-fields.js';
 import { readBoolean, readInteger, readSection } from './field-readers.js';
+import { isIpv6LinkLocal } from '../wire/ipv6.js';
 
 /** RFC 4861 §6.2.1: MaxRtrAdvInterval is 4 to 1800 seconds, default 600. */
 export const MIN_RA_INTERVAL_SECONDS = 4;
@@ -25,7 +26,12 @@ const GATEWAY_FIELDS = ['redAddress', 'routerAdvertisements', 'tep', 'nextHop'];
 export function parseGateway(value: unknown, issues: IssueList): GatewaySettings | null {
   const section = readSection(value, 'gateway', GATEWAY_FIELDS, 'an object { redAddress, tep, routerAdvertisements?, nextHop? }', issues);
   if (section === null) return null;
-  const red = readInterfaceAddress(section.redAddress, 'gateway.redAddress', 6, issues);
+  let red = readInterfaceAddress(section.redAddress, 'gateway.redAddress', 6, issues);
+  if (red !== null && isIpv6LinkLocal(addressBytes(6, red.value), 0)) {
+    // RFC 4291 §2.4: the routed prefix needs a global or unique-local address; the router's link-local one comes from its MAC.
+    issues.add('gateway.redAddress', 'is link-local: use a global or unique-local address of the red LAN\'s prefix (the link-local address is derived from the red MAC)');
+    red = null;
+  }
   const tep = readInterfaceAddress(section.tep, 'gateway.tep', 4, issues);
   const ra = parseRouterAdvertisements(section.routerAdvertisements, issues);
   const nextHop = section.nextHop === undefined ? null : readNextHop(section.nextHop, tep, issues);

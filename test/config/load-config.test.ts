@@ -292,6 +292,13 @@ spd: []
     expect(e.issues.find((i) => i.path === 'gateway.tep')!.message).toContain('broadcast address of 192.0.2.0/24');
   });
 
+  it('rejects a link-local red address at config check time, as running would', () => {
+    const text = `${HEAD}gateway:\n  redAddress: fe80::1/64\n  tep: 192.0.2.1/24\nspd: []\n`;
+    const e = rejection(text);
+    expect(where(e)).toEqual([`gateway.redAddress@${lineOf(text, 'fe80')}`]);
+    expect(e.issues[0].message).toContain('is link-local');
+  });
+
   it('needs explicit SA addresses when a transport selector is a range, and keeps them inside it', () => {
     const text = `${HEAD}spd:
   - id: 1
