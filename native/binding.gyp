@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "redblack",
-      "sources": ["src/addon.c", "src/aead.c", "src/frame_io.c"],
+      "sources": ["src/addon.c", "src/napi_args.c", "src/aead.c", "src/frame_io.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
     }

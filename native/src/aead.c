@@ -4,7 +4,7 @@
  * Each SA owns two provider cipher contexts keyed once at creation (one to seal, one to open), so per
  * packet only the nonce is set. Packets call the provider's functions (provider-cipher(7)) directly:
  * in OpenSSL 3.0, EVP_CipherInit_ex asks the provider for the IV length by name on every call, and with
- * the tag ctrl that was ~40% of a 64-byte seal. One-shot calls stay on EVP.
+ * the tag ctrl that was ~40% of a 64-byte seal. One-shot calls stay on EVP, with the same fetched ciphers.
  * ESP layout: SPI(4) | Seq(4) | IV(8) | text | ICV(16).
  *   nonce = salt(4) || IV(8)                 (RFC 4106 section 4, RFC 7634 section 2)
  *   AAD   = SPI || Seq                       (RFC 4106 section 5, RFC 7634 section 2.1)
@@ -22,7 +22,6 @@
  */
 #include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,7 +37,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "addon.h"
+#include "napi_args.h"
+
+/* JS error codes (error.code); src/crypto/native-backend.ts turns every error into an AeadError. */
+#define E_AEAD_ARGUMENT "ERR_AEAD_ARGUMENT"
+#define E_AEAD_TABLE_FULL "ERR_AEAD_TABLE_FULL"
+#define E_AEAD_OPENSSL "ERR_AEAD_OPENSSL"
+#define E_AEAD_INTERNAL "ERR_AEAD_INTERNAL"
 
 /* Must match AeadStatus in src/crypto/aead.ts. */
 enum { STATUS_OK = 0, STATUS_AUTH_FAILED = 1, STATUS_BAD_HANDLE = 2, STATUS_BAD_BOUNDS = 3 };
@@ -121,15 +126,6 @@ typedef struct {
   uint32_t next; /* where the search for a free slot starts, so freed slots are reused late */
   aead_worker worker;
 } aead_table;
-
-static const EVP_CIPHER *cipher_for(int alg) {
-  switch (alg) {
-    case ALG_AES_GCM_128: return EVP_aes_128_gcm();
-    case ALG_AES_GCM_256: return EVP_aes_256_gcm();
-    case ALG_CHACHA20_POLY1305: return EVP_chacha20_poly1305();
-    default: return NULL;
-  }
-}
 
 /* ---- provider functions ------------------------------------------------------------------ */
 
@@ -475,54 +471,11 @@ static void table_destroy(void *arg) {
   free(t);
 }
 
-/* ---- argument helpers (they throw a JS error and return 0 on misuse) ------------------------ */
-
-#define CHECK_NAPI(env, call)                                                     \
-  do {                                                                            \
-    if ((call) != napi_ok) {                                                      \
-      napi_throw_error((env), "ERR_AEAD_INTERNAL", "N-API call failed: " #call); \
-      return NULL;                                                                \
-    }                                                                             \
-  } while (0)
-
-static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, const char *what, void **data, size_t *len) {
-  napi_typedarray_type type;
-  bool is_typed = false;
-  char msg[128];
-  if (napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed &&
-      napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == want) {
-    return 1;
-  }
-  snprintf(msg, sizeof msg, "%s must be %s", what, want == napi_int32_array ? "an Int32Array" : "a Uint8Array");
-  napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", msg);
-  return 0;
-}
-
-static int get_int(napi_env env, napi_value v, const char *what, int64_t min, int64_t max, int64_t *out) {
-  napi_valuetype type;
-  double d;
-  char msg[160];
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_number || napi_get_value_double(env, v, &d) != napi_ok ||
-      d != d || d < (double)min || d > (double)max || d != (double)(int64_t)d) {
-    snprintf(msg, sizeof msg, "%s must be an integer from %lld to %lld", what, (long long)min, (long long)max);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
-    return 0;
-  }
-  *out = (int64_t)d;
-  return 1;
-}
-
-static int get_bool(napi_env env, napi_value v, const char *what, bool *out) {
-  if (napi_get_value_bool(env, v, out) == napi_ok) return 1;
-  char msg[80];
-  snprintf(msg, sizeof msg, "%s must be a boolean", what);
-  napi_throw_type_error(env, "ERR_AEAD_ARGUMENT", msg);
-  return 0;
-}
+/* ---- arguments -------------------------------------------------------------------------- */
 
 static int get_alg(napi_env env, napi_value v, int *alg) {
   int64_t a;
-  if (!get_int(env, v, "algorithm id", 0, ALG_COUNT - 1, &a)) return 0;
+  if (!get_integer(env, v, E_AEAD_ARGUMENT, "algorithm id", 0, ALG_COUNT - 1, &a)) return 0;
   *alg = (int)a;
   return 1;
 }
@@ -538,32 +491,30 @@ static napi_value create_sa(napi_env env, napi_callback_info info) {
   size_t km_len;
   int alg;
   bool esn;
-  char msg[160];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (!get_alg(env, argv[0], &alg)) return NULL;
-  if (!get_typed(env, argv[1], napi_uint8_array, "keyAndSalt", &km, &km_len)) return NULL;
+  if (!get_typed_array(env, argv[1], napi_uint8_array, E_AEAD_ARGUMENT, "keyAndSalt", &km, &km_len)) return NULL;
   if (km_len != alg_key_bytes[alg] + SALT_BYTES) {
-    snprintf(msg, sizeof msg, "%s needs %zu bytes of key material (%zu-byte key + 4-byte salt), got %zu", alg_names[alg],
-             alg_key_bytes[alg] + SALT_BYTES, alg_key_bytes[alg], km_len);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+    throw_range_error(env, E_AEAD_ARGUMENT, "%s needs %zu bytes of key material (%zu-byte key + 4-byte salt), got %zu",
+                      alg_names[alg], alg_key_bytes[alg] + SALT_BYTES, alg_key_bytes[alg], km_len);
     return NULL;
   }
-  if (!get_bool(env, argv[2], "esn", &esn)) return NULL;
+  if (!get_bool(env, argv[2], E_AEAD_ARGUMENT, "esn", &esn)) return NULL;
   table_settle(t); /* the table may grow (move) below */
   int64_t slot = table_reserve(t);
   if (slot < 0) {
-    napi_throw_range_error(env, "ERR_AEAD_TABLE_FULL", "too many SAs: free unused SAs (the limit is 65536 per thread)");
+    throw_range_error(env, E_AEAD_TABLE_FULL, "too many SAs: free unused SAs (the limit is 65536 per thread)");
     return NULL;
   }
   const aead_impl *im = impl_for(t, alg);
   aead_sa *sa = &t->slots[slot];
   if (im == NULL || !sa_init(sa, im, alg, km, esn)) {
-    snprintf(msg, sizeof msg, "OpenSSL could not key a %s context", alg_names[alg]);
-    napi_throw_error(env, "ERR_AEAD_OPENSSL", msg);
+    throw_error(env, E_AEAD_OPENSSL, "OpenSSL could not key a %s context", alg_names[alg]);
     return NULL;
   }
   sa->in_use = 1;
-  CHECK_NAPI(env, napi_create_int32(env, (int32_t)(((uint32_t)sa->generation << 16) | (uint32_t)slot), &result));
+  int32_t handle = (int32_t)(((uint32_t)sa->generation << 16) | (uint32_t)slot);
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_create_int32(env, handle, &result));
   return result;
 }
 
@@ -573,8 +524,8 @@ static napi_value free_sa(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   aead_table *t;
   int64_t handle;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (!get_int(env, argv[0], "handle", INT32_MIN, INT32_MAX, &handle)) return NULL;
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (!get_integer(env, argv[0], E_AEAD_ARGUMENT, "handle", INT32_MIN, INT32_MAX, &handle)) return NULL;
   table_settle(t); /* no queued packet may be using its contexts */
   aead_sa *sa = table_lookup(t, (int32_t)handle);
   if (sa != NULL) table_free_slot(sa);
@@ -587,14 +538,16 @@ static int get_job(napi_env env, napi_value buf_v, napi_value ops_v, napi_value 
   int32_t *ops;
   uint8_t *status;
   size_t ops_len, status_len;
-  if (!get_typed(env, buf_v, napi_uint8_array, "buf", (void **)&job->buf, &job->buf_len)) return 0;
-  if (!get_typed(env, ops_v, napi_int32_array, "ops", (void **)&ops, &ops_len)) return 0;
-  if (!get_typed(env, status_v, napi_uint8_array, "status", (void **)&status, &status_len)) return 0;
+  if (!get_typed_array(env, buf_v, napi_uint8_array, E_AEAD_ARGUMENT, "buf", (void **)&job->buf, &job->buf_len) ||
+      !get_typed_array(env, ops_v, napi_int32_array, E_AEAD_ARGUMENT, "ops", (void **)&ops, &ops_len) ||
+      !get_typed_array(env, status_v, napi_uint8_array, E_AEAD_ARGUMENT, "status", (void **)&status, &status_len)) {
+    return 0;
+  }
   if ((uint64_t)(first + count) * OP_STRIDE > ops_len || (uint64_t)(first + count) > status_len) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "ops %lld..%lld exceed the batch arrays (ops holds %zu records, status %zu entries): pass a smaller count or larger arrays",
-             (long long)first, (long long)(first + count), ops_len / OP_STRIDE, status_len);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+    throw_range_error(env, E_AEAD_ARGUMENT,
+                      "ops %lld..%lld exceed the batch arrays (ops holds %zu records, status %zu entries): "
+                      "pass a smaller count or larger arrays",
+                      (long long)first, (long long)(first + count), ops_len / OP_STRIDE, status_len);
     return 0;
   }
   job->ops = ops + first * OP_STRIDE;
@@ -611,8 +564,8 @@ static napi_value run_batch(napi_env env, napi_callback_info info, int seal) {
   aead_table *t;
   aead_job job;
   int64_t count;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (!get_int(env, argv[2], "count", 0, INT32_MAX, &count)) return NULL;
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (!get_integer(env, argv[2], E_AEAD_ARGUMENT, "count", 0, INT32_MAX, &count)) return NULL;
   if (!get_job(env, argv[0], argv[1], argv[3], 0, count, seal, &job)) return NULL;
   table_settle(t);
   run_job(t, &job);
@@ -628,12 +581,15 @@ static napi_value submit(napi_env env, napi_callback_info info) {
   aead_table *t;
   aead_job job;
   bool seal;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   int64_t first, count;
-  if (!get_bool(env, argv[0], "seal", &seal)) return NULL;
-  if (!get_int(env, argv[3], "first", 0, INT32_MAX, &first) || !get_int(env, argv[4], "count", 0, INT32_MAX, &count)) return NULL;
+  if (!get_bool(env, argv[0], E_AEAD_ARGUMENT, "seal", &seal)) return NULL;
+  if (!get_integer(env, argv[3], E_AEAD_ARGUMENT, "first", 0, INT32_MAX, &first) ||
+      !get_integer(env, argv[4], E_AEAD_ARGUMENT, "count", 0, INT32_MAX, &count)) {
+    return NULL;
+  }
   if (!get_job(env, argv[1], argv[2], argv[5], first, count, seal, &job)) return NULL;
-  CHECK_NAPI(env, napi_create_double(env, (double)table_submit(t, &job), &result));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_create_double(env, (double)table_submit(t, &job), &result));
   return result;
 }
 
@@ -642,13 +598,13 @@ static napi_value settle(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   aead_table *t;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (argc < 1) {
     table_settle(t);
     return NULL;
   }
   int64_t ticket;
-  if (!get_int(env, argv[0], "ticket", 0, (int64_t)1 << 53, &ticket)) return NULL;
+  if (!get_integer(env, argv[0], E_AEAD_ARGUMENT, "ticket", 0, (int64_t)1 << 53, &ticket)) return NULL;
   table_settle_through(t, (uint64_t)ticket);
   return NULL;
 }
@@ -659,10 +615,10 @@ static napi_value crypto_thread(napi_env env, napi_callback_info info) {
   napi_value argv[1], result;
   aead_table *t;
   bool on;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
-  if (!get_bool(env, argv[0], "on", &on)) return NULL;
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  if (!get_bool(env, argv[0], E_AEAD_ARGUMENT, "on", &on)) return NULL;
   worker_set(t, on);
-  CHECK_NAPI(env, napi_get_boolean(env, t->worker.running != 0, &result));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_boolean(env, t->worker.running != 0, &result));
   return result;
 }
 
@@ -675,39 +631,46 @@ static napi_value one_shot(napi_env env, napi_callback_info info, int seal) {
   napi_value argv[5], result, ab;
   uint8_t *key, *nonce, *aad, *in, *out;
   size_t key_len, nonce_len, aad_len, in_len, out_len;
+  aead_table *t;
   int alg, outl, ok;
-  char msg[160];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (!get_alg(env, argv[0], &alg)) return NULL;
-  if (!get_typed(env, argv[1], napi_uint8_array, "key", (void **)&key, &key_len)) return NULL;
-  if (!get_typed(env, argv[2], napi_uint8_array, "nonce", (void **)&nonce, &nonce_len)) return NULL;
-  if (!get_typed(env, argv[3], napi_uint8_array, "aad", (void **)&aad, &aad_len)) return NULL;
-  if (!get_typed(env, argv[4], napi_uint8_array, seal ? "plaintext" : "sealed", (void **)&in, &in_len)) return NULL;
+  const char *in_name = seal ? "plaintext" : "sealed";
+  if (!get_typed_array(env, argv[1], napi_uint8_array, E_AEAD_ARGUMENT, "key", (void **)&key, &key_len) ||
+      !get_typed_array(env, argv[2], napi_uint8_array, E_AEAD_ARGUMENT, "nonce", (void **)&nonce, &nonce_len) ||
+      !get_typed_array(env, argv[3], napi_uint8_array, E_AEAD_ARGUMENT, "aad", (void **)&aad, &aad_len) ||
+      !get_typed_array(env, argv[4], napi_uint8_array, E_AEAD_ARGUMENT, in_name, (void **)&in, &in_len)) {
+    return NULL;
+  }
   if (key_len != alg_key_bytes[alg]) {
-    snprintf(msg, sizeof msg, "%s needs a %zu-byte key, got %zu", alg_names[alg], alg_key_bytes[alg], key_len);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+    throw_range_error(env, E_AEAD_ARGUMENT, "%s needs a %zu-byte key, got %zu", alg_names[alg], alg_key_bytes[alg],
+                      key_len);
     return NULL;
   }
   if (nonce_len != NONCE_BYTES) {
-    snprintf(msg, sizeof msg, "%s needs a 12-byte nonce, got %zu", alg_names[alg], nonce_len);
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", msg);
+    throw_range_error(env, E_AEAD_ARGUMENT, "%s needs a 12-byte nonce, got %zu", alg_names[alg], nonce_len);
     return NULL;
   }
   if (in_len > INT_MAX - ICV_BYTES || aad_len > INT_MAX) {
-    napi_throw_range_error(env, "ERR_AEAD_ARGUMENT", "one-shot AEAD input is too large: keep text and AAD under 2 GiB");
+    throw_range_error(env, E_AEAD_ARGUMENT, "one-shot AEAD input is too large: keep text and AAD under 2 GiB");
     return NULL;
   }
   if (!seal && in_len < ICV_BYTES) {
-    CHECK_NAPI(env, napi_get_null(env, &result));
+    CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_null(env, &result));
     return result;
+  }
+  const aead_impl *im = impl_for(t, alg); /* the batch path's fetched cipher */
+  if (im == NULL) {
+    throw_error(env, E_AEAD_OPENSSL, "OpenSSL has no usable %s cipher", alg_names[alg]);
+    return NULL;
   }
   size_t text_len = seal ? in_len : in_len - ICV_BYTES;
   out_len = seal ? in_len + ICV_BYTES : text_len;
-  CHECK_NAPI(env, napi_create_arraybuffer(env, out_len, (void **)&out, &ab));
-  CHECK_NAPI(env, napi_create_typedarray(env, napi_uint8_array, out_len, ab, 0, &result));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_create_arraybuffer(env, out_len, (void **)&out, &ab));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_create_typedarray(env, napi_uint8_array, out_len, ab, 0, &result));
 
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-  ok = ctx != NULL && EVP_CipherInit_ex(ctx, cipher_for(alg), NULL, NULL, NULL, seal) == 1 &&
+  ok = ctx != NULL && EVP_CipherInit_ex(ctx, im->cipher, NULL, NULL, NULL, seal) == 1 &&
        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, NONCE_BYTES, NULL) == 1 &&
        EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, seal) == 1 &&
        (aad_len == 0 || EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) == 1) &&
@@ -724,11 +687,10 @@ static napi_value one_shot(napi_env env, napi_callback_info info, int seal) {
   OPENSSL_cleanse(out, out_len);
   ERR_clear_error();
   if (seal) {
-    snprintf(msg, sizeof msg, "OpenSSL failed to seal with %s", alg_names[alg]);
-    napi_throw_error(env, "ERR_AEAD_OPENSSL", msg);
+    throw_error(env, E_AEAD_OPENSSL, "OpenSSL failed to seal with %s", alg_names[alg]);
     return NULL;
   }
-  CHECK_NAPI(env, napi_get_null(env, &result));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_null(env, &result));
   return result;
 }
 
@@ -747,13 +709,14 @@ static napi_value bench_bare(napi_env env, napi_callback_info info) {
   aead_table *t;
   int alg;
   int64_t payload, packets, slots = BARE_SLOTS, slot_size = 0;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&t));
   if (!get_alg(env, argv[0], &alg)) return NULL;
-  if (!get_int(env, argv[1], "payloadSize", 0, 65535, &payload)) return NULL;
-  if (!get_int(env, argv[2], "packets", 1, INT32_MAX, &packets)) return NULL;
+  if (!get_integer(env, argv[1], E_AEAD_ARGUMENT, "payloadSize", 0, 65535, &payload)) return NULL;
+  if (!get_integer(env, argv[2], E_AEAD_ARGUMENT, "packets", 1, INT32_MAX, &packets)) return NULL;
   if (argc >= 5) {
-    if (!get_int(env, argv[3], "slots", 1, 65536, &slots)) return NULL;
-    if (!get_int(env, argv[4], "slotSize", payload + ESP_HEADER_BYTES + ICV_BYTES, 1 << 20, &slot_size)) return NULL;
+    if (!get_integer(env, argv[3], E_AEAD_ARGUMENT, "slots", 1, 65536, &slots)) return NULL;
+    int64_t min_slot_size = payload + ESP_HEADER_BYTES + ICV_BYTES;
+    if (!get_integer(env, argv[4], E_AEAD_ARGUMENT, "slotSize", min_slot_size, 1 << 20, &slot_size)) return NULL;
   }
 
   uint8_t key_and_salt[32 + SALT_BYTES];
@@ -768,7 +731,7 @@ static napi_value bench_bare(napi_env env, napi_callback_info info) {
   const aead_impl *im = impl_for(t, alg);
   if (buf == NULL || im == NULL || !sa_init(&sa, im, alg, key_and_salt, 0)) {
     free(buf);
-    napi_throw_error(env, "ERR_AEAD_OPENSSL", "bench: could not set up the benchmark SA or buffer");
+    throw_error(env, E_AEAD_OPENSSL, "bench: could not set up the benchmark SA or buffer");
     return NULL;
   }
   struct timespec t0, t1;
@@ -789,11 +752,11 @@ static napi_value bench_bare(napi_env env, napi_callback_info info) {
   free(buf);
   if (!ok) {
     ERR_clear_error();
-    napi_throw_error(env, "ERR_AEAD_OPENSSL", "bench: OpenSSL failed to seal");
+    throw_error(env, E_AEAD_OPENSSL, "bench: OpenSSL failed to seal");
     return NULL;
   }
   double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-  CHECK_NAPI(env, napi_create_double(env, ns, &result));
+  CHECK_NAPI(env, E_AEAD_INTERNAL, napi_create_double(env, ns, &result));
   return result;
 }
 
@@ -813,8 +776,8 @@ napi_status aead_register(napi_env env, napi_value exports) {
       {"aeadSubmit", NULL, submit, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadSettle", NULL, settle, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadCryptoThread", NULL, crypto_thread, NULL, NULL, NULL, napi_enumerable, t},
-      {"aeadSealOne", NULL, seal_one, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"aeadOpenOne", NULL, open_one, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"aeadSealOne", NULL, seal_one, NULL, NULL, NULL, napi_enumerable, t},
+      {"aeadOpenOne", NULL, open_one, NULL, NULL, NULL, napi_enumerable, t},
       {"aeadBenchBare", NULL, bench_bare, NULL, NULL, NULL, napi_enumerable, t},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -19,13 +19,12 @@
  *  - The sockets can be created inside a named network namespace (setns on this thread, then straight back).
  */
 #define _GNU_SOURCE
-#include "addon.h"
+#include "napi_args.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,57 +100,22 @@ typedef struct {
   uint8_t nl_buffer[NL_BUFFER_BYTES] __attribute__((aligned(8)));
 } port;
 
-/* ---------- errors ---------- */
-
-static void throw_error(napi_env env, const char *code, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  napi_throw_error(env, code, msg);
-}
-
-#define CHECK_NAPI(env, call)                                                        \
-  do {                                                                               \
-    if ((call) != napi_ok) {                                                         \
-      bool pending_;                                                                 \
-      napi_is_exception_pending((env), &pending_);                                   \
-      if (!pending_) throw_error((env), E_SYSTEM_ERROR, "frame I/O: %s failed", #call); \
-      return NULL;                                                                   \
-    }                                                                                \
-  } while (0)
-
 static bool is_permission_error(int e) { return e == EPERM || e == EACCES; }
 
-/* ---------- argument helpers ---------- */
+/* ---------- arguments ---------- */
 
-static bool get_typed_array(napi_env env, napi_value v, napi_typedarray_type want, const char *what, void **data,
-                            size_t *length) {
-  bool is_typed;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL) != napi_ok || type != want) {
-    throw_error(env, E_INVALID_ARGUMENT, "%s has the wrong type: pass the FrameSlots array", what);
-    return false;
-  }
-  return true;
-}
-
-static bool get_int32(napi_env env, napi_value v, const char *what, int32_t *out) {
-  if (napi_get_value_int32(env, v, out) != napi_ok) {
-    throw_error(env, E_INVALID_ARGUMENT, "%s must be a number", what);
-    return false;
-  }
-  return true;
-}
-
+/* options[key], an integer from 1 to UINT32_MAX. */
 static bool get_option_uint32(napi_env env, napi_value options, const char *key, uint32_t *out) {
   napi_value v;
-  if (napi_get_named_property(env, options, key, &v) != napi_ok || napi_get_value_uint32(env, v, out) != napi_ok) {
-    throw_error(env, E_INVALID_ARGUMENT, "option %s must be a number", key);
+  int64_t value;
+  char what[32];
+  if (napi_get_named_property(env, options, key, &v) != napi_ok) {
+    throw_failed_call(env, E_SYSTEM_ERROR, "napi_get_named_property");
     return false;
   }
+  snprintf(what, sizeof what, "option %s", key);
+  if (!get_integer(env, v, E_INVALID_ARGUMENT, what, 1, UINT32_MAX, &value)) return false;
+  *out = (uint32_t)value;
   return true;
 }
 
@@ -472,10 +436,6 @@ typedef struct {
 } port_options;
 
 static bool setup_rx_ring(napi_env env, port *p, const port_options *o) {
-  if (o->frame_bytes == 0 || o->frame_count == 0) {
-    throw_error(env, E_INVALID_ARGUMENT, "options ringFrames and ringFrameBytes must be positive");
-    return false;
-  }
   if (!set_int_option(env, p, SOL_PACKET, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION TPACKET_V2")) return false;
   /* Blocks of one page (or one frame when frames are bigger): the kernel needs a whole number of pages per block
      and of frames per block, and single pages never fail on a fragmented system. */
@@ -602,7 +562,7 @@ static bool port_open_handles(napi_env env, port *p, napi_value this_arg) {
    JS error thrown when `this` is not an open NativeFramePort. */
 static port *open_port_call(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   napi_value this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, argc, argv, &this_arg, NULL));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_cb_info(env, info, argc, argv, &this_arg, NULL));
   port *p;
   if (napi_unwrap(env, this_arg, (void **)&p) != napi_ok) {
     throw_error(env, E_INVALID_ARGUMENT, "not a NativeFramePort");
@@ -623,9 +583,12 @@ typedef struct {
 } frame_slots;
 
 static bool get_frame_slots(napi_env env, const napi_value *argv, frame_slots *s) {
-  return get_typed_array(env, argv[0], napi_uint8_array, "bytes", (void **)&s->bytes, &s->bytes_len) &&
-         get_typed_array(env, argv[1], napi_int32_array, "start", (void **)&s->start, &s->start_len) &&
-         get_typed_array(env, argv[2], napi_int32_array, "length", (void **)&s->length, &s->length_len);
+  return get_typed_array(env, argv[0], napi_uint8_array, E_INVALID_ARGUMENT, "bytes", (void **)&s->bytes,
+                         &s->bytes_len) &&
+         get_typed_array(env, argv[1], napi_int32_array, E_INVALID_ARGUMENT, "start", (void **)&s->start,
+                         &s->start_len) &&
+         get_typed_array(env, argv[2], napi_int32_array, E_INVALID_ARGUMENT, "length", (void **)&s->length,
+                         &s->length_len);
 }
 
 /* ---------- JS methods ---------- */
@@ -634,7 +597,7 @@ static bool get_frame_slots(napi_env env, const napi_value *argv, frame_slots *s
 static napi_value port_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
   char ifname[IFNAMSIZ + 1];
   size_t ifname_len;
   if (argc < 2 || napi_get_value_string_utf8(env, argv[0], ifname, sizeof ifname, &ifname_len) != napi_ok) {
@@ -648,16 +611,16 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   char netns[PATH_MAX] = "";
   napi_value v;
   napi_valuetype t;
-  CHECK_NAPI(env, napi_get_named_property(env, argv[1], "netns", &v));
-  CHECK_NAPI(env, napi_typeof(env, v, &t));
-  if (t == napi_string) CHECK_NAPI(env, napi_get_value_string_utf8(env, v, netns, sizeof netns, NULL));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_named_property(env, argv[1], "netns", &v));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_typeof(env, v, &t));
+  if (t == napi_string) CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_value_string_utf8(env, v, netns, sizeof netns, NULL));
   port_options o = {.netns = netns};
   if (!get_option_uint32(env, argv[1], "ringFrames", &o.frame_count) ||
       !get_option_uint32(env, argv[1], "ringFrameBytes", &o.frame_bytes)) {
     return NULL;
   }
-  CHECK_NAPI(env, napi_get_named_property(env, argv[1], "busyPoll", &v));
-  CHECK_NAPI(env, napi_get_value_bool(env, v, &o.busy_poll));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_named_property(env, argv[1], "busyPoll", &v));
+  if (!get_bool(env, v, E_INVALID_ARGUMENT, "option busyPoll", &o.busy_poll)) return NULL;
 
   port *p = calloc(1, sizeof *p);
   if (p == NULL) {
@@ -700,17 +663,20 @@ static napi_value port_receive(napi_env env, napi_callback_info info) {
   port *p = open_port_call(env, info, &argc, argv);
   if (p == NULL) return NULL;
   frame_slots s;
-  int32_t slot_size, headroom, first, max;
-  if (argc < 7 || !get_frame_slots(env, argv, &s) || !get_int32(env, argv[3], "slotSize", &slot_size) ||
-      !get_int32(env, argv[4], "headroom", &headroom) || !get_int32(env, argv[5], "firstSlot", &first) ||
-      !get_int32(env, argv[6], "maxFrames", &max)) {
+  int64_t slot_size, headroom, first, max;
+  if (argc < 7 || !get_frame_slots(env, argv, &s) ||
+      !get_integer(env, argv[3], E_INVALID_ARGUMENT, "slotSize", 1, INT32_MAX, &slot_size) ||
+      !get_integer(env, argv[4], E_INVALID_ARGUMENT, "headroom", 0, INT32_MAX, &headroom) ||
+      !get_integer(env, argv[5], E_INVALID_ARGUMENT, "firstSlot", 0, INT32_MAX, &first) ||
+      !get_integer(env, argv[6], E_INVALID_ARGUMENT, "maxFrames", 0, INT32_MAX, &max)) {
     return NULL;
   }
-  int64_t end = (int64_t)first + max;
-  if (slot_size <= 0 || headroom < 0 || headroom >= slot_size || first < 0 || max < 0 || end > (int64_t)s.start_len ||
-      end > (int64_t)s.length_len || end * slot_size > (int64_t)s.bytes_len || end * slot_size > INT32_MAX) {
-    throw_error(env, E_INVALID_ARGUMENT, "receive: slots %d..%lld do not fit the FrameSlots buffer: lower firstSlot or "
-                "maxFrames", first, (long long)end - 1);
+  int64_t end = first + max;
+  if (headroom >= slot_size || end > (int64_t)s.start_len || end > (int64_t)s.length_len ||
+      end * slot_size > (int64_t)s.bytes_len || end * slot_size > INT32_MAX) {
+    throw_error(env, E_INVALID_ARGUMENT,
+                "receive: slots %lld..%lld do not fit the FrameSlots buffer: lower firstSlot or maxFrames",
+                (long long)first, (long long)end - 1);
     return NULL;
   }
   uint32_t cap = (uint32_t)(slot_size - headroom);
@@ -735,7 +701,7 @@ static napi_value port_receive(napi_env env, napi_callback_info info) {
     ring_advance(p, h);
   }
   napi_value result;
-  CHECK_NAPI(env, napi_create_int32(env, n, &result));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_create_int32(env, n, &result));
   return result;
 }
 
@@ -782,19 +748,23 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
   if (p == NULL) return NULL;
   frame_slots s;
   size_t list_len;
-  int32_t count;
-  if (argc < 5 || !get_frame_slots(env, argv, &s) || !get_int32(env, argv[4], "count", &count)) return NULL;
+  int64_t count;
+  if (argc < 5 || !get_frame_slots(env, argv, &s) ||
+      !get_integer(env, argv[4], E_INVALID_ARGUMENT, "count", 0, INT32_MAX, &count)) {
+    return NULL;
+  }
   bool is_typed;
   napi_typedarray_type list_type;
   void *list;
   if (napi_is_typedarray(env, argv[3], &is_typed) != napi_ok || !is_typed ||
       napi_get_typedarray_info(env, argv[3], &list_type, &list_len, &list, NULL, NULL) != napi_ok ||
       (list_type != napi_uint16_array && list_type != napi_int32_array)) {
-    throw_error(env, E_INVALID_ARGUMENT, "slotList must be a Uint16Array or an Int32Array of slot indexes");
+    throw_type_error(env, E_INVALID_ARGUMENT, "slotList must be a Uint16Array or an Int32Array of slot indexes");
     return NULL;
   }
-  if (count < 0 || (size_t)count > list_len) {
-    throw_error(env, E_INVALID_ARGUMENT, "send: count %d is outside the slot list of %zu entries", count, list_len);
+  if ((size_t)count > list_len) {
+    throw_error(env, E_INVALID_ARGUMENT, "send: count %lld is outside the slot list of %zu entries", (long long)count,
+                list_len);
     return NULL;
   }
   size_t slots = s.start_len < s.length_len ? s.start_len : s.length_len;
@@ -817,7 +787,7 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
   }
   if (queued > 0) sent += send_chunk(p, queued, &stop);
   napi_value result;
-  CHECK_NAPI(env, napi_create_int32(env, sent, &result));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_create_int32(env, sent, &result));
   return result;
 }
 
@@ -825,12 +795,15 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
 static napi_value port_counters_get(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_cb_info(env, info, &argc, argv, &this_arg, NULL));
   port *p;
-  CHECK_NAPI(env, napi_unwrap(env, this_arg, (void **)&p));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_unwrap(env, this_arg, (void **)&p));
   double *out;
   size_t out_len;
-  if (argc < 1 || !get_typed_array(env, argv[0], napi_float64_array, "counters", (void **)&out, &out_len)) return NULL;
+  if (argc < 1 ||
+      !get_typed_array(env, argv[0], napi_float64_array, E_INVALID_ARGUMENT, "counters", (void **)&out, &out_len)) {
+    return NULL;
+  }
   if (out_len < COUNTER_COUNT) {
     throw_error(env, E_INVALID_ARGUMENT, "counters needs a Float64Array of %zu entries", COUNTER_COUNT);
     return NULL;
@@ -865,7 +838,7 @@ static napi_value port_info(napi_env env, napi_callback_info info) {
   char mac[18];
   snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
   napi_value obj, v;
-  CHECK_NAPI(env, napi_create_object(env, &obj));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_create_object(env, &obj));
   bool ok = napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v) == napi_ok && set_named(env, obj, "name", v) &&
             napi_create_int32(env, p->ifindex, &v) == napi_ok && set_named(env, obj, "ifindex", v) &&
             napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &v) == napi_ok && set_named(env, obj, "mac", v) &&
@@ -873,7 +846,7 @@ static napi_value port_info(napi_env env, napi_callback_info info) {
             napi_get_boolean(env, flags & IFF_UP, &v) == napi_ok && set_named(env, obj, "up", v) &&
             napi_get_boolean(env, flags & IFF_RUNNING, &v) == napi_ok && set_named(env, obj, "running", v) &&
             napi_get_boolean(env, receive_offloads_on(p), &v) == napi_ok && set_named(env, obj, "receiveOffloads", v);
-  CHECK_NAPI(env, ok ? napi_ok : napi_generic_failure);
+  CHECK_NAPI(env, E_SYSTEM_ERROR, ok ? napi_ok : napi_generic_failure);
   return obj;
 }
 
@@ -907,9 +880,9 @@ static napi_value port_on_link(napi_env env, napi_callback_info info) {
 
 static napi_value port_close_js(napi_env env, napi_callback_info info) {
   napi_value this_arg;
-  CHECK_NAPI(env, napi_get_cb_info(env, info, NULL, NULL, &this_arg, NULL));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_cb_info(env, info, NULL, NULL, &this_arg, NULL));
   port *p;
-  CHECK_NAPI(env, napi_unwrap(env, this_arg, (void **)&p));
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_unwrap(env, this_arg, (void **)&p));
   port_close(p);
   return NULL;
 }

@@ -3,7 +3,7 @@
  * ChaCha20-Poly1305 provider code, looked up once per algorithm): one N-API call seals or
  * opens a whole batch in place. Keys go into native SA contexts and never come back to JS.
  */
-import { NATIVE_ADDON_PATH, loadAddon } from '../platform/native-addon.js';
+import { loadAddonLayer, type AddonLoad } from '../platform/native-addon.js';
 import { AEAD_ALGORITHMS, AeadError, checkKeyMaterial, type AeadAlgorithm, type AeadBackend, type SaOptions } from './aead.js';
 
 /** The addon's exports used by the crypto layer (src/io/native-frame-io.ts types the frame I/O ones). */
@@ -29,15 +29,8 @@ const NATIVE_ALG_ID: Record<AeadAlgorithm, number> = {
   'chacha20-poly1305': 2,
 };
 
-type LoadResult = { addon: NativeAddon; problem: null } | { addon: null; problem: string };
-
-function load(): LoadResult {
-  const { addon, problem } = loadAddon();
-  if (addon === null) return { addon: null, problem };
-  if (typeof addon.aeadSealBatch !== 'function') {
-    return { addon: null, problem: `native addon ${NATIVE_ADDON_PATH} has no AEAD functions: rebuild it with 'npm run build:native'` };
-  }
-  return { addon: addon as unknown as NativeAddon, problem: null };
+function load(): AddonLoad<NativeAddon> {
+  return loadAddonLayer<NativeAddon>('aeadSealBatch', 'AEAD functions');
 }
 
 /** The addon's exports, or null when it is not built or does not load (see nativeAddonProblem). */

@@ -1,5 +1,5 @@
 /** Type declarations of the frame I/O exports of the native addon (native/src/frame_io.c). */
-import { NATIVE_ADDON_PATH, loadAddon } from '../platform/native-addon.js';
+import { loadAddonLayer } from '../platform/native-addon.js';
 import { FramePortError } from './frame-port-error.js';
 
 export interface NativeFramePortOptions {
@@ -43,11 +43,7 @@ export interface NativeFrameIo {
 
 /** The frame I/O exports; throws FramePortError ADDON_MISSING when the addon is not built or lacks them. */
 export function loadNativeFrameIo(): NativeFrameIo {
-  const { addon, problem } = loadAddon();
+  const { addon, problem } = loadAddonLayer<NativeFrameIo>('NativeFramePort', 'frame I/O');
   if (addon === null) throw new FramePortError('ADDON_MISSING', problem);
-  if (typeof addon.NativeFramePort !== 'function') {
-    throw new FramePortError('ADDON_MISSING',
-      `native addon ${NATIVE_ADDON_PATH} has no frame I/O: rebuild it with 'npm run build:native'`);
-  }
-  return addon as unknown as NativeFrameIo;
+  return addon;
 }

@@ -421,6 +421,10 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(hugeRing.message).toContain('exceeds 1 GiB');
 
     const a = open('va');
+    const fractional = err(() => a.receive(new FrameSlots({ count: 2 }), 0.5, 1));
+    expect(fractional.code).toBe('INVALID_ARGUMENT');
+    expect(fractional.message).toBe('firstSlot must be an integer from 0 to 2147483647');
+    expect(fractional.cause).toBeInstanceOf(TypeError);
     a.close();
     const closed = err(() => a.receive(new FrameSlots({ count: 1 }), 0, 1));
     expect(closed.code).toBe('PORT_CLOSED');

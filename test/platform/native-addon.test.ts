@@ -65,6 +65,22 @@ describe('native addon loading for frame I/O', () => {
       `rebuild it with 'npm run build:native'$`));
   });
 
+  it('says which layer an addon built before that layer lacks', async () => {
+    vi.doMock('node:module', () => ({ createRequire: () => () => ({}) }));
+    try {
+      const { frameIo, crypto } = await layers();
+      expect(thrown(() => frameIo.loadNativeFrameIo())).toMatchObject({
+        code: 'ADDON_MISSING',
+        message: `native addon ${ADDON} has no frame I/O: rebuild it with 'npm run build:native'`,
+      });
+      expect(crypto.loadNativeAddon()).toBeNull();
+      expect(crypto.nativeAddonProblem()).toBe(
+        `native addon ${ADDON} has no AEAD functions: rebuild it with 'npm run build:native'`);
+    } finally {
+      vi.doUnmock('node:module');
+    }
+  });
+
   it('gives frame I/O and crypto the same built addon', async () => {
     mockRoot.dir = REAL_ROOT;
     const { frameIo, crypto } = await layers();
