@@ -7,22 +7,17 @@
 import {
   ADDRESS_BITS,
   type AddressFamily,
-  type AddressRange,
+  type AddressPrefix,
   formatAddress,
   parseAddress,
-  parseAddressRange,
+  parsePrefix,
+  parsePrefixLength,
 } from '../policy/address-text.js';
 import { type IssueList, quote } from '../policy/validation.js';
 
 /** An address with the prefix length of its subnet, as assigned to an interface ("192.0.2.1/24"). */
 export interface InterfaceAddress {
   readonly value: bigint;
-  readonly length: number;
-}
-
-/** A routed prefix ("2001:db8:b::/48"). */
-export interface Prefix {
-  readonly range: AddressRange;
   readonly length: number;
 }
 
@@ -68,8 +63,8 @@ export function readInterfaceAddress(value: unknown, path: string, family: Addre
   const slash = text.indexOf('/');
   const parsed = slash > 0 ? parseAddress(text.slice(0, slash)) : null;
   const bits = ADDRESS_BITS[family];
-  const length = slash > 0 && /^\d{1,3}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : NaN;
-  if (parsed === null || parsed.family !== family || !(length >= 1 && length <= bits)) {
+  const length = parsed !== null && parsed.family === family ? parsePrefixLength(text.slice(slash + 1), family) : null;
+  if (parsed === null || length === null || length < 1) {
     issues.add(path, `${quote(value)} is not an ${FAMILY_NAME[family]} interface address: write the address and its subnet's prefix length (1 to ${bits}), e.g. "${example}"`);
     return null;
   }
@@ -87,20 +82,20 @@ export function readInterfaceAddress(value: unknown, path: string, family: Addre
   return Object.freeze({ value: parsed.value, length });
 }
 
-/** A routed prefix "a/len" of either family (host bits zero). */
-export function readPrefix(value: unknown, path: string, issues: IssueList): Prefix | null {
+/** A routed prefix "a/len" of either family (host bits zero), e.g. "2001:db8:b::/48". */
+export function readPrefix(value: unknown, path: string, issues: IssueList): AddressPrefix | null {
   const text = typeof value === 'string' ? value.trim() : '';
   const slash = text.indexOf('/');
   if (slash < 0) {
     issues.add(path, `${quote(value)} is not a prefix: write "address/length", e.g. "2001:db8:b::/48" (a single address is "/128" or "/32")`);
     return null;
   }
-  const range = parseAddressRange(text);
-  if (typeof range === 'string') {
-    issues.add(path, `${quote(value)} ${range}`);
+  const prefix = parsePrefix(text);
+  if (typeof prefix === 'string') {
+    issues.add(path, `${quote(value)} ${prefix}`);
     return null;
   }
-  return Object.freeze({ range, length: Number(text.slice(slash + 1)) });
+  return Object.freeze(prefix);
 }
 
 /** True when `value` lies in the subnet of `subnet`. */
@@ -121,9 +116,5 @@ export function formatIpv4(address: number): string {
   return formatAddress(4, BigInt(address >>> 0));
 }
 
-/** "192.0.2.1" or "2001:db8::1" from `addressBytes` output. */
-export function formatAddressBytes(bytes: Uint8Array): string {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return formatAddress(bytes.length === 4 ? 4 : 6, value);
-}
+/** Its home is the policy layer; src/daemon still imports it from here. */
+export { formatAddressBytes } from '../policy/address-text.js';

@@ -6,13 +6,13 @@
  * them; `manualSecurityAssociations` hands out fresh copies for the SAD, which wipes them.
  */
 
-import { formatAddress, type AddressRange } from '../policy/address-text.js';
+import { formatAddress, formatAddressBytes, type AddressRange } from '../policy/address-text.js';
 import type { PeerAuthorizationDatabase } from '../policy/pad.js';
 import { REDACTED, type SecretBytes } from '../policy/secret-bytes.js';
 import { describeTrafficSelector } from '../policy/selectors.js';
 import type { SecurityPolicyDatabase } from '../policy/spd.js';
 import type { SecurityAssociationConfig } from '../ipsec/security-association.js';
-import { formatAddressBytes, formatIpv4 } from './address-fields.js';
+import { formatIpv4 } from './address-fields.js';
 import { formatSpi } from '../wire/esp.js';
 
 export interface InterfaceSettings {

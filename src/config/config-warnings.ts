@@ -22,8 +22,8 @@ export function collectWarnings(spd: SecurityPolicyDatabase, pad: PeerAuthorizat
 /** RFC 4301 §4.4.2.1: a hard lifetime ends the SA; a manual SA has no IKE to replace it. */
 function warnExpiry(key: ManualKey, spd: SecurityPolicyDatabase, warnings: IssueList): void {
   const entry = spd.entries[spd.indexOfId(key.sa.policyId)];
-  const l = entry.protect!.lifetime;
-  const limits = [[l.hardSeconds, 'seconds'], [l.hardBytes, 'bytes'], [l.hardPackets, 'packets']]
+  const hard = entry.protect!.lifetime.hard;
+  const limits = [[hard.seconds, 'seconds'], [hard.bytes, 'bytes'], [hard.packets, 'packets']]
     .filter(([n]) => (n as number) > 0)
     .map(([n, unit]) => `${n} ${unit}`);
   if (limits.length === 0) return;

@@ -11,9 +11,6 @@ import {
   quote,
 } from '../policy/validation.js';
 
-/** Names of the appliance and its peers: as for SPD and PAD entries (letters, digits, ".", "_", "-"). */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** An object with only `known` fields; reports anything else as `must be <shape>`. */
 export function readSection(
   value: unknown,
@@ -51,10 +48,3 @@ export function readInteger(value: unknown, path: string, min: number, max: numb
   issues.add(path, `${quote(value)} is not ${what}: use a whole number from ${min} to ${max}${why === '' ? '' : ` (${why})`}`);
   return null;
 }
-
-export function readName(value: unknown, path: string, issues: IssueList): string | null {
-  if (typeof value === 'string' && NAME_PATTERN.test(value)) return value;
-  issues.add(path, `${quote(value)} is not a name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-  return null;
-}
-

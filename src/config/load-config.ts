@@ -7,11 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { PeerAuthorizationDatabase, type PadEntryConfig } from '../policy/pad.js';
 import { SecurityPolicyDatabase, type SpdEntryConfig } from '../policy/spd.js';
+import { readName } from '../policy/names.js';
 import { isPlainObject, IssueList, PolicyValidationError, quote } from '../policy/validation.js';
 import { ApplianceConfig } from './appliance-config.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { collectWarnings } from './config-warnings.js';
-import { readBoolean, readName } from './field-readers.js';
+import { readBoolean } from './field-readers.js';
 import { parseGateway } from './gateway-section.js';
 import { parseInterfaces } from './interfaces-section.js';
 import { parseManualKeys } from './manual-keys-section.js';

@@ -14,6 +14,7 @@ import {
   validateSaConfig,
 } from '../ipsec/security-association.js';
 import { type AddressRange, formatAddress, formatAddressRange, parseAddress } from '../policy/address-text.js';
+import { decodeHex } from '../policy/hex-bytes.js';
 import { SecretBytes } from '../policy/secret-bytes.js';
 import type { SecurityPolicyDatabase, SpdEntry } from '../policy/spd.js';
 import type { IssueList } from '../policy/validation.js';
@@ -21,8 +22,6 @@ import type { ManualKey } from './appliance-config.js';
 import { addressBytes } from './address-fields.js';
 import { readSection } from './field-readers.js';
 import { ESP_MAX_SPI, ESP_MIN_SPI, formatSpi } from '../wire/esp.js';
-
-/** RFC 4303 §2.1: SPIs 1 to 255 are reserved by IANA and 0 is for local use. */
 
 const FIELDS = ['policy', 'direction', 'spi', 'algorithm', 'key', 'source', 'destination'];
 const SHAPE = 'an object { policy, direction, spi, key, algorithm?, source?, destination? }';
@@ -92,7 +91,6 @@ function parseManualKey(item: unknown, index: number, spd: SecurityPolicyDatabas
   }
   const outbound = direction === 'outbound';
   const udp = protect.udpEncapsulation;
-  const l = protect.lifetime;
   const sa: Omit<SecurityAssociationConfig, 'keyAndSalt'> = {
     spi,
     direction: direction as SaDirection,
@@ -105,12 +103,8 @@ function parseManualKey(item: unknown, index: number, spd: SecurityPolicyDatabas
     algorithm,
     esn: protect.esn,
     replayWindow: protect.replayWindow,
-    lifetime: {
-      soft: { seconds: l.softSeconds, bytes: l.softBytes, packets: l.softPackets },
-      hard: { seconds: l.hardSeconds, bytes: l.hardBytes, packets: l.hardPackets },
-    },
+    lifetime: protect.lifetime,
     policyId: entry.id,
-    selectors: entry.selector,
   };
   // The SA layer has the last word on what it accepts.
   try {
@@ -170,12 +164,11 @@ function decodeKey(value: unknown, path: string, algorithm: AeadAlgorithm | null
     issues.add(path, 'must be quoted hex text of the key followed by the 4-byte salt, e.g. "0x00112233..." (unquoted digits are read as a number)');
     return null;
   }
-  const hex = value.replace(/^0x/i, '').replace(/[\s:]/g, '');
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+  const bytes = decodeHex(value.replace(/^0x/i, '').replace(/[\s:]/g, ''));
+  if (bytes === null) {
     issues.add(path, 'is not hex: write the key and its 4-byte salt as an even number of hex digits, optionally starting with "0x"');
     return null;
   }
-  const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
   if (algorithm !== null) {
     const want = AEAD_KEY_BYTES[algorithm] + AEAD_SALT_BYTES;
     if (bytes.length !== want) {

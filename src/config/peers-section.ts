@@ -5,11 +5,12 @@
  * filtering). Prefixes must not overlap, so every destination belongs to exactly one peer.
  */
 
-import { formatAddress, formatAddressRange } from '../policy/address-text.js';
+import { type AddressPrefix, formatAddress, formatAddressRange } from '../policy/address-text.js';
+import { readName } from '../policy/names.js';
 import { type IssueList, quote } from '../policy/validation.js';
 import type { GatewaySettings, PeerPrefix, PeerSettings } from './appliance-config.js';
-import { inSubnet, type Prefix, readHostAddress, readPrefix } from './address-fields.js';
-import { readList, readName, readSection } from './field-readers.js';
+import { inSubnet, readHostAddress, readPrefix } from './address-fields.js';
+import { readList, readSection } from './field-readers.js';
 
 /**
  * Parses `peers`. `gatewayRole` is whether the file has a gateway block; `gateway` is that block
@@ -21,7 +22,7 @@ export function parsePeers(value: unknown, gatewayRole: boolean, gateway: Gatewa
   const before = issues.count;
   const names = new Map<string, number>();
   const teps = new Map<bigint, number>();
-  const seen: { path: string; prefix: Prefix }[] = [];
+  const seen: { path: string; prefix: AddressPrefix }[] = [];
   const peers: PeerSettings[] = [];
   list.forEach((item, i) => {
     const path = `peers[${i}]`;
@@ -55,7 +56,7 @@ function checkTep(tep: bigint, path: string, gateway: GatewaySettings | null, te
   }
 }
 
-function readPrefixes(value: unknown, path: string, gatewayRole: boolean, seen: { path: string; prefix: Prefix }[], issues: IssueList): PeerPrefix[] | null {
+function readPrefixes(value: unknown, path: string, gatewayRole: boolean, seen: { path: string; prefix: AddressPrefix }[], issues: IssueList): PeerPrefix[] | null {
   if (!Array.isArray(value) || value.length === 0) {
     issues.add(path, 'must list the prefixes behind this peer, e.g. [2001:db8:b::/48]');
     return null;

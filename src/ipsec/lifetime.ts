@@ -11,6 +11,8 @@
  * (Linux XFRM semantics) and the next one does not.
  */
 
+import { quote } from '../policy/validation.js';
+
 /** Zero or absent means "no limit". */
 export interface LifetimeLimits {
   bytes?: number;
@@ -30,12 +32,56 @@ export const enum LifetimeEvent {
   Expire = 2,
 }
 
-/** Thrown for a limit that is negative, not an integer, or a soft limit above its hard limit. */
+/** A limit the SA layer refuses: which one (`lifetime.<level>.<unit>` of the SA config) and why. */
+export interface LifetimeProblem {
+  readonly level: 'soft' | 'hard';
+  readonly unit: keyof LifetimeLimits;
+  readonly message: string;
+}
+
+const UNITS: readonly (keyof LifetimeLimits)[] = ['bytes', 'packets', 'seconds'];
+
+/**
+ * Every problem of a lifetime: the one rule for SA installs and the SPD. A limit is absent, 0 (no
+ * limit) or a whole number. RFC 4301 §4.4.2.1: the soft lifetime warns so that a replacement SA is
+ * set up before the hard lifetime ends this one, so a soft limit must lie below its hard limit
+ * (equal would ask for the rekey as the SA dies).
+ */
+export function lifetimeProblems(config: LifetimeConfig): LifetimeProblem[] {
+  const problems: LifetimeProblem[] = [];
+  for (const unit of UNITS) {
+    const soft = config.soft?.[unit];
+    const hard = config.hard?.[unit];
+    const softOk = isLimit(soft);
+    const hardOk = isLimit(hard);
+    if (!softOk) problems.push({ level: 'soft', unit, message: notALimit(soft) });
+    if (!hardOk) problems.push({ level: 'hard', unit, message: notALimit(hard) });
+    if (softOk && hardOk && hard !== undefined && hard > 0 && soft !== undefined && soft >= hard) {
+      problems.push({ level: 'soft', unit, message: `${soft} must be below the hard limit of ${hard} ${unit} so the SA is rekeyed before it dies (RFC 4301 §4.4.2.1)` });
+    }
+  }
+  return problems;
+}
+
+/** The SA config field a problem names, e.g. "lifetime.soft.packets". */
+export function lifetimeField(problem: LifetimeProblem): string {
+  return `lifetime.${problem.level}.${problem.unit}`;
+}
+
+function isLimit(value: unknown): boolean {
+  return value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0);
+}
+
+function notALimit(value: unknown): string {
+  return `${quote(value)} is not a count: use a whole number, 0 for no limit`;
+}
+
+/** Thrown by the Lifetime constructor for a config `lifetimeProblems` refuses. */
 export class LifetimeConfigError extends Error {
   override readonly name = 'LifetimeConfigError';
   /** The SA config field at fault, e.g. "lifetime.soft.packets". */
   constructor(readonly field: string, message: string) {
-    super(`${field} ${message}`);
+    super(`${field}: ${message}`);
   }
 }
 
@@ -56,17 +102,16 @@ export class Lifetime {
 
   /** `installedAt` is the install time in milliseconds on the same clock as every later `now`. */
   constructor(config: LifetimeConfig, readonly installedAt: number) {
+    const [problem] = lifetimeProblems(config);
+    if (problem !== undefined) throw new LifetimeConfigError(lifetimeField(problem), problem.message);
     const soft = config.soft ?? {};
     const hard = config.hard ?? {};
-    this.softBytes = checkLimit('soft', 'bytes', soft.bytes);
-    this.softPackets = checkLimit('soft', 'packets', soft.packets);
-    const softSeconds = checkLimit('soft', 'seconds', soft.seconds);
-    this.hardBytes = checkLimit('hard', 'bytes', hard.bytes);
-    this.hardPackets = checkLimit('hard', 'packets', hard.packets);
-    const hardSeconds = checkLimit('hard', 'seconds', hard.seconds);
-    checkOrder('bytes', this.softBytes, this.hardBytes);
-    checkOrder('packets', this.softPackets, this.hardPackets);
-    checkOrder('seconds', softSeconds, hardSeconds);
+    this.softBytes = limitOf(soft.bytes);
+    this.softPackets = limitOf(soft.packets);
+    const softSeconds = limitOf(soft.seconds);
+    this.hardBytes = limitOf(hard.bytes);
+    this.hardPackets = limitOf(hard.packets);
+    const hardSeconds = limitOf(hard.seconds);
     this.softDeadline = installedAt + softSeconds * 1000;
     this.hardDeadline = installedAt + hardSeconds * 1000;
     this.nextPackets = Infinity;
@@ -111,19 +156,7 @@ export class Lifetime {
   }
 }
 
-/** Validates one limit; 0 or absent becomes Infinity (no limit). */
-function checkLimit(level: 'soft' | 'hard', kind: string, value: number | undefined): number {
-  if (value === undefined || value === 0) return Infinity;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new LifetimeConfigError(`lifetime.${level}.${kind}`, `must be a non-negative integer (0 = no limit), got ${String(value)}`);
-  }
-  return value;
-}
-
-/** A soft limit must come before its hard limit; either may be absent (Infinity). */
-function checkOrder(kind: string, soft: number, hard: number): void {
-  if (soft > hard && soft !== Infinity) {
-    throw new LifetimeConfigError(`lifetime.soft.${kind}`,
-      `(${soft}) exceeds lifetime.hard.${kind} (${hard}): lower the soft limit so the rekey comes first`);
-  }
+/** A validated limit, with 0 or absent as Infinity (no limit). */
+function limitOf(value: number | undefined): number {
+  return value === undefined || value === 0 ? Infinity : value;
 }

@@ -12,11 +12,29 @@
  * keeps them unboxed; results come back as a boolean plus the `checked` field: no allocation.
  */
 
-export const REPLAY_WINDOW_MIN = 64;
+import { quote } from '../policy/validation.js';
+
+/** RFC 4303 §3.4.3: a receiver MUST support a window of at least 32 packets. */
+export const REPLAY_WINDOW_MIN = 32;
+/**
+ * This implementation's bound, not the RFC's: it caps the bitmap of each inbound SA (1 KiB at
+ * 4096) and equals Linux XFRM's XFRMA_REPLAY_ESN_MAX, so a kernel peer's window always fits.
+ */
 export const REPLAY_WINDOW_MAX = 4096;
+/** RFC 4303 §3.4.3 suggests 64 but allows larger windows: a fast link reorders more. */
 export const REPLAY_WINDOW_DEFAULT = 1024;
 
 const TWO_32 = 0x1_0000_0000;
+
+/**
+ * Why `size` cannot be an anti-replay window, or null: the one rule for SA installs and the SPD.
+ * Any whole number in range works, not only multiples of 32: `check` compares with the exact
+ * left edge, so the bits of a partly used bitmap word outside the window are never read.
+ */
+export function replayWindowProblem(size: unknown): string | null {
+  if (typeof size === 'number' && Number.isInteger(size) && size >= REPLAY_WINDOW_MIN && size <= REPLAY_WINDOW_MAX) return null;
+  return `${quote(size)} is not a window: use a whole number of packets from ${REPLAY_WINDOW_MIN} to ${REPLAY_WINDOW_MAX} (RFC 4303 §3.4.3)`;
+}
 
 /** Thrown when a window is configured outside its limits; `field` names the SA config field. */
 export class ReplayWindowConfigError extends Error {
@@ -36,10 +54,8 @@ export class ReplayWindow {
   checked = 0;
 
   constructor(size: number = REPLAY_WINDOW_DEFAULT, esn = false) {
-    if (!Number.isInteger(size) || size < REPLAY_WINDOW_MIN || size > REPLAY_WINDOW_MAX) {
-      throw new ReplayWindowConfigError(
-        `replayWindow must be an integer from ${REPLAY_WINDOW_MIN} to ${REPLAY_WINDOW_MAX}, got ${size}`);
-    }
+    const problem = replayWindowProblem(size);
+    if (problem !== null) throw new ReplayWindowConfigError(`replayWindow: ${problem}`);
     this.size = size;
     this.esn = esn;
     // W bits can straddle ceil(W/32)+1 blocks; one spare block lets the edge advance without

@@ -4,11 +4,11 @@
  * Configuration is validated here; keys are handed to the AEAD backend by the SAD and never kept.
  */
 import { AEAD_ALGORITHMS, checkKeyMaterial, type AeadAlgorithm } from '../crypto/aead.js';
-import { formatAddress } from '../policy/address-text.js';
+import { formatAddressBytes } from '../policy/address-text.js';
 import { readU32 } from '../wire/bytes.js';
 import { ESP_MAX_SPI, ESP_MIN_SPI, formatSpi } from '../wire/esp.js';
-import { Lifetime, LifetimeEvent, type LifetimeConfig } from './lifetime.js';
-import { ReplayWindow, REPLAY_WINDOW_DEFAULT } from './replay-window.js';
+import { Lifetime, LifetimeEvent, lifetimeField, lifetimeProblems, type LifetimeConfig } from './lifetime.js';
+import { ReplayWindow, REPLAY_WINDOW_DEFAULT, replayWindowProblem } from './replay-window.js';
 
 export type SaDirection = 'inbound' | 'outbound';
 export type EspMode = 'transport' | 'tunnel';
@@ -38,7 +38,7 @@ export interface SecurityAssociationConfig {
   keyAndSalt: Uint8Array;
   /** Extended (64-bit) sequence numbers, RFC 4303 §2.2.1. Default false. */
   esn?: boolean;
-  /** Anti-replay window size for inbound SAs (64..4096, default 1024); ignored on outbound SAs. */
+  /** Anti-replay window of inbound SAs: 32 to 4096 (replayWindowProblem), default 1024. Outbound SAs do not use it. */
   replayWindow?: number;
   lifetime?: LifetimeConfig;
   /** Tunnel mode only: pad every inner packet up to this many bytes (RFC 4303 §2.4, §2.7). 0 = off. */
@@ -50,8 +50,6 @@ export interface SecurityAssociationConfig {
   dfBit?: DfBitPolicy;
   /** Id of the SPD entry this SA serves. */
   policyId: number;
-  /** Traffic selectors, opaque here: filled and checked by the policy layer (RFC 4301 §5.2 step 4). */
-  selectors?: unknown;
 }
 
 /** Indexes into `SecurityAssociation.counters`. */
@@ -122,7 +120,6 @@ export class SecurityAssociation {
   readonly tfcPadTo: number;
   readonly dfBit: DfBitPolicy;
   readonly policyId: number;
-  readonly selectors: unknown;
   /** See SaCounter. Float64 so totals stay exact up to 2^53. */
   readonly counters = new Float64Array(SA_COUNTER_NAMES.length);
   /** Installed with operator-supplied keys (tests and lab only, RFC 4891 §6). */
@@ -162,7 +159,6 @@ export class SecurityAssociation {
     this.tfcPadTo = config.tfcPadTo ?? 0;
     this.dfBit = config.dfBit ?? 'copy';
     this.policyId = config.policyId;
-    this.selectors = config.selectors;
     this.serial = serial;
     this.manual = manual;
     this.seqLimit = this.esn ? SEQ_LIMIT_ESN : SEQ_LIMIT_32;
@@ -181,8 +177,8 @@ export class SecurityAssociation {
       spi: formatSpi(this.spi),
       direction: this.direction,
       mode: this.mode,
-      source: addressText(this.source),
-      destination: addressText(this.destination),
+      source: formatAddressBytes(this.source),
+      destination: formatAddressBytes(this.destination),
       udpEncapsulation: this.udpEncapsulated ? { sourcePort: this.udpSourcePort, destinationPort: this.udpDestinationPort } : null,
       algorithm: this.algorithm,
       esn: this.esn,
@@ -268,13 +264,15 @@ export function validateSaConfig(config: SecurityAssociationConfig): void {
   if (config.dfBit !== undefined && config.dfBit !== 'copy' && config.dfBit !== 'set' && config.dfBit !== 'clear') {
     throw new SecurityAssociationConfigError('dfBit', `must be "copy", "set" or "clear", got ${String(config.dfBit)}`);
   }
+  if (config.replayWindow !== undefined) {
+    const problem = replayWindowProblem(config.replayWindow);
+    if (problem !== null) throw new SecurityAssociationConfigError('replayWindow', problem);
+  }
+  const [lifetimeProblem] = lifetimeProblems(config.lifetime ?? {});
+  if (lifetimeProblem !== undefined) throw new SecurityAssociationConfigError(lifetimeField(lifetimeProblem), lifetimeProblem.message);
   if (!Number.isSafeInteger(config.policyId)) {
     throw new SecurityAssociationConfigError('policyId', `must be the integer id of an SPD entry, got ${String(config.policyId)}`);
   }
-}
-
-function addressText(address: Uint8Array): string {
-  return formatAddress(address.length === 4 ? 4 : 6, BigInt(`0x${Buffer.from(address).toString('hex')}`));
 }
 
 function checkAddress(field: string, address: Uint8Array): void {

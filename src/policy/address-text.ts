@@ -85,25 +85,45 @@ export function parseAddress(text: string): { family: AddressFamily; value: bigi
   return value === null ? null : { family: 4, value };
 }
 
+/** An address prefix "a/len": its addresses and its length. */
+export interface AddressPrefix {
+  readonly range: AddressRange;
+  readonly length: number;
+}
+
+/** The length after the "/" of a prefix: decimal, 0 to 32 (IPv4) or 128 (IPv6); null otherwise. */
+export function parsePrefixLength(text: string, family: AddressFamily): number | null {
+  const length = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  return length <= ADDRESS_BITS[family] ? length : null;
+}
+
+/**
+ * "a/len" with the host bits zero. Returns the prefix, or the reason it is invalid, worded to
+ * follow the quoted text: `"2001:db8::/129" is not a valid IPv6 prefix ...`.
+ */
+export function parsePrefix(text: string): AddressPrefix | string {
+  const slash = text.indexOf('/');
+  const base = parseAddress(text.slice(0, slash < 0 ? text.length : slash));
+  const familyName = text.includes(':') ? 'IPv6' : 'IPv4';
+  if (base === null) return `is not a valid ${familyName} prefix: the address part is malformed`;
+  const bits = ADDRESS_BITS[base.family];
+  const length = slash < 0 ? null : parsePrefixLength(text.slice(slash + 1), base.family);
+  if (length === null) return `is not a valid ${familyName} prefix: the length must be 0 to ${bits}`;
+  const hostMask = (1n << BigInt(bits - length)) - 1n;
+  if ((base.value & hostMask) !== 0n) {
+    return `is not a valid ${familyName} prefix: host bits are set; use "${formatAddress(base.family, base.value & ~hostMask)}/${length}"`;
+  }
+  return { range: { family: base.family, lo: base.value, hi: base.value | hostMask }, length };
+}
+
 /**
  * "a", "a/len" (host bits must be zero) or "a-b" (a <= b, one family). Returns the range, or the
  * reason it is invalid, worded to follow the quoted text: `"2001:db8::/129" is not a valid IPv6 prefix ...`.
  */
 export function parseAddressRange(text: string): AddressRange | string {
-  const slash = text.indexOf('/');
-  if (slash >= 0) {
-    const base = parseAddress(text.slice(0, slash));
-    const familyName = text.includes(':') ? 'IPv6' : 'IPv4';
-    const lenText = text.slice(slash + 1);
-    if (base === null) return `is not a valid ${familyName} prefix: the address part is malformed`;
-    const bits = ADDRESS_BITS[base.family];
-    const len = /^\d{1,3}$/.test(lenText) ? Number(lenText) : NaN;
-    if (!(len >= 0 && len <= bits)) return `is not a valid ${familyName} prefix: the length must be 0 to ${bits}`;
-    const hostMask = (1n << BigInt(bits - len)) - 1n;
-    if ((base.value & hostMask) !== 0n) {
-      return `is not a valid ${familyName} prefix: host bits are set; use "${formatAddress(base.family, base.value & ~hostMask)}/${len}"`;
-    }
-    return { family: base.family, lo: base.value, hi: base.value | hostMask };
+  if (text.includes('/')) {
+    const prefix = parsePrefix(text);
+    return typeof prefix === 'string' ? prefix : prefix.range;
   }
   const dash = text.indexOf('-');
   if (dash >= 0) {
@@ -149,6 +169,18 @@ export function formatAddress(family: AddressFamily, value: bigint): string {
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** The value of an address held as 4 (IPv4) or 16 (IPv6) bytes in network order. */
+export function addressOfBytes(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  return value;
+}
+
+/** "192.0.2.1" or "2001:db8::1" from 4 (IPv4) or 16 (IPv6) bytes in network order. */
+export function formatAddressBytes(bytes: Uint8Array): string {
+  return formatAddress(bytes.length === 4 ? 4 : 6, addressOfBytes(bytes));
 }
 
 /** Canonical text of a range: a single address, a prefix when it is one, else "a-b". */

@@ -5,15 +5,20 @@
  * Pre-shared keys are held as SecretBytes: they never appear in errors, toString or JSON.
  */
 
-import { type AddressRange, formatAddressRange, fullRange, parseAddress, parseAddressRange } from './address-text.js';
+import { ADDRESS_BITS, addressOfBytes, type AddressRange, formatAddressRange, fullRange, parseAddress, parseAddressRange } from './address-text.js';
+import { decodeHex } from './hex-bytes.js';
+import { readName } from './names.js';
 import { REDACTED, SecretBytes } from './secret-bytes.js';
-import { type Box, uncoveredPart } from './selector-space.js';
+import { type Box, boxesOfSelector, uncoveredPart } from './selector-space.js';
 import {
-  ANY_PROTOCOL,
+  describeAddressSelector,
   describePortRange,
+  describeProtocol,
+  parseAddressSelector,
   parsePortRange,
   parseProtocol,
   type PortRange,
+  PORTS_ANY,
   type PortSpec,
   type ProtocolSpec,
 } from './selectors.js';
@@ -103,7 +108,6 @@ export class PadEntry {
 }
 
 const ENTRY_FIELDS = ['id', 'name', 'identity', 'auth', 'childSa'];
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 7296 §2.15: a PSK must be as strong as the keys it protects; 16 bytes matches AES-128. */
 export const MIN_PSK_BYTES = 16;
@@ -181,14 +185,17 @@ function sideAuthorized(allowed: readonly TrafficSelectorSide[], proposed: reado
   return true;
 }
 
+/** A side as the local half of an SPD selector whose remote half is ANY, so the SPD's box algebra applies. */
 function sideBoxes(side: TrafficSelectorSide): Box[] {
-  const proto: [bigint, bigint] = side.protocol === ANY_PROTOCOL ? [0n, 255n] : [BigInt(side.protocol), BigInt(side.protocol)];
-  const ranges = side.address !== null ? [side.address] : [fullRange(4), fullRange(6)];
-  return ranges.map((r) => ({
-    family: r.family,
-    lo: [r.lo, proto[0], BigInt(side.port.lo)],
-    hi: [r.hi, proto[1], BigInt(side.port.hi)],
-  }));
+  const address = side.address;
+  return boxesOfSelector({
+    family: address === null ? 0 : address.family,
+    local: address,
+    remote: address === null ? null : fullRange(address.family),
+    protocol: side.protocol,
+    localPort: side.port,
+    remotePort: PORTS_ANY,
+  });
 }
 
 function parseSide(spec: TrafficSelectorSideSpec, path: string, issues: IssueList): TrafficSelectorSide | null {
@@ -198,22 +205,15 @@ function parseSide(spec: TrafficSelectorSideSpec, path: string, issues: IssueLis
   }
   const before = issues.count;
   checkKnownFields(spec, ['address', 'protocol', 'port'], path, issues);
-  let address: AddressRange | null = null;
-  if (spec.address !== 'any') {
-    const parsed = typeof spec.address === 'string' ? parseAddressRange(spec.address.trim()) : 'is not an address selector: use "any", an address, "a/len" or "a-b"';
-    if (typeof parsed === 'string') issues.add(`${path}.address`, `${quote(spec.address)} ${parsed}`);
-    else address = parsed;
-  }
+  const address = parseAddressSelector(spec.address, `${path}.address`, issues);
   const protocol = parseProtocol(spec.protocol, `${path}.protocol`, issues);
   const port = parsePortRange(spec.port, `${path}.port`, issues);
-  if (issues.count !== before || protocol === null || port === null) return null;
-  return Object.freeze({ address, protocol, port });
+  if (issues.count !== before || address === null || protocol === null || port === null) return null;
+  return Object.freeze({ address: address === 'any' ? null : address, protocol, port });
 }
 
 function describeSide(side: TrafficSelectorSide): string {
-  const addr = side.address === null ? 'any' : formatAddressRange(side.address);
-  const proto = side.protocol === ANY_PROTOCOL ? 'any' : String(side.protocol);
-  return `${addr} proto ${proto} port ${describePortRange(side.port)}`;
+  return `${describeAddressSelector(side.address)} proto ${describeProtocol(side.protocol)} port ${describePortRange(side.port)}`;
 }
 
 function describeIdentity(id: PadIdentity): string {
@@ -247,12 +247,6 @@ function splitRfc822(text: string): { local: string; domain: string } | null {
   const domain = normalizeFqdn(text.slice(at + 1));
   if (domain === null || /[\s<>()\\,;:"[\]]/.test(local)) return null;
   return { local, domain };
-}
-
-function parseHexBytes(text: string): Uint8Array | null {
-  const hex = text.slice(2);
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) return null;
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
 function parseIdentity(config: PadIdentityConfig, path: string, issues: IssueList): PadIdentity | null {
@@ -289,7 +283,7 @@ function parseIdentity(config: PadIdentityConfig, path: string, issues: IssueLis
       return Object.freeze({ type, local: parts.local === '*' ? null : parts.local, domain: parts.domain });
     }
     case 'key-id': {
-      const bytes = value instanceof Uint8Array ? Uint8Array.from(value) : typeof value === 'string' && value.startsWith('0x') ? parseHexBytes(value) : null;
+      const bytes = value instanceof Uint8Array ? Uint8Array.from(value) : typeof value === 'string' && value.startsWith('0x') ? decodeHex(value.slice(2)) : null;
       if (bytes === null || bytes.length === 0) return bad('must be bytes, or hex text starting with "0x" (an even number of hex digits)');
       return Object.freeze({ type, bytes });
     }
@@ -309,7 +303,7 @@ function parsePsk(value: unknown, path: string, issues: IssueList): SecretBytes 
   if (value instanceof Uint8Array) bytes = Uint8Array.from(value);
   else if (typeof value === 'string') {
     if (value.startsWith('0x')) {
-      bytes = parseHexBytes(value);
+      bytes = decodeHex(value.slice(2));
       if (bytes === null) issues.add(path, 'is not valid hex after "0x": use an even number of hex digits');
     } else if (value.startsWith('0s')) {
       const b64 = value.slice(2);
@@ -380,10 +374,9 @@ function parseEntry(
   if (!(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 0xffffffff)) issues.add(`${path}.id`, `${quote(id)} is not an id: use an integer 0 to 4294967295`);
   else if (ids.has(id)) issues.add(`${path}.id`, `${id} is already used by pad[${ids.get(id)}]: ids must be unique`);
   else ids.set(id, index);
-  if (typeof config.name !== 'string' || !NAME_PATTERN.test(config.name)) {
-    issues.add(`${path}.name`, `${quote(config.name)} is not a name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-  } else if (names.has(config.name)) issues.add(`${path}.name`, `${quote(config.name)} is already used by pad[${names.get(config.name)}]: names must be unique`);
-  else names.set(config.name, index);
+  const name = readName(config.name, `${path}.name`, issues);
+  if (name !== null && names.has(name)) issues.add(`${path}.name`, `${quote(name)} is already used by pad[${names.get(name)}]: names must be unique`);
+  else if (name !== null) names.set(name, index);
 
   const identity = parseIdentity(config.identity, `${path}.identity`, issues);
   const auth = parseAuth(config.auth, `${path}.auth`, issues);
@@ -416,10 +409,7 @@ function normalizePresented(id: PeerIdentity): Presented | null {
     case 'ipv6': {
       const family = id.type === 'ipv4' ? 4 : 6;
       if (id.value instanceof Uint8Array) {
-        if (id.value.length !== (family === 4 ? 4 : 16)) return null;
-        let value = 0n;
-        for (const b of id.value) value = (value << 8n) | BigInt(b);
-        return { type: id.type, value };
+        return id.value.length === ADDRESS_BITS[family] / 8 ? { type: id.type, value: addressOfBytes(id.value) } : null;
       }
       const parsed = typeof id.value === 'string' ? parseAddress(id.value) : null;
       return parsed !== null && parsed.family === family ? { type: id.type, value: parsed.value } : null;

@@ -158,8 +158,9 @@ function parseIcmp(spec: IcmpSpec, path: string, issues: IssueList): PortRange |
   return { lo: (type << 8) | code, hi: (type << 8) | code };
 }
 
-function parseAddressSelector(text: string | undefined, path: string, issues: IssueList): AddressRange | 'any' | null {
-  if (text === undefined || text === 'any') return 'any';
+/** Parses an address selector ("any", an address, "a/len" or "a-b"); reports and returns null when invalid. */
+export function parseAddressSelector(text: unknown, path: string, issues: IssueList): AddressRange | 'any' | null {
+  if (text === 'any') return 'any';
   if (typeof text !== 'string') {
     issues.add(path, `${quote(text)} is not an address selector: use "any", an address, "a/len" or "a-b"`);
     return null;
@@ -178,8 +179,8 @@ function parseAddressSelector(text: string | undefined, path: string, issues: Is
  */
 export function parseTrafficSelector(spec: TrafficSelectorSpec, path: string, issues: IssueList): TrafficSelector | null {
   const before = issues.count;
-  const local = parseAddressSelector(spec.local, `${path}.local`, issues);
-  const remote = parseAddressSelector(spec.remote, `${path}.remote`, issues);
+  const local = parseAddressSelector(spec.local === undefined ? 'any' : spec.local, `${path}.local`, issues);
+  const remote = parseAddressSelector(spec.remote === undefined ? 'any' : spec.remote, `${path}.remote`, issues);
   const protocol = parseProtocol(spec.protocol, `${path}.protocol`, issues);
   let localPort = parsePortRange(spec.localPort, `${path}.localPort`, issues);
   const remotePort = parsePortRange(spec.remotePort, `${path}.remotePort`, issues);
@@ -238,11 +239,19 @@ export function describePortRange(r: PortRange): string {
   return r.lo === hi ? String(r.lo) : `${r.lo}-${hi}`;
 }
 
+/** "any" (null) or the range's canonical text. */
+export function describeAddressSelector(range: AddressRange | null): string {
+  return range === null ? 'any' : formatAddressRange(range);
+}
+
+/** "any" or the protocol number. */
+export function describeProtocol(protocol: number): string {
+  return protocol === ANY_PROTOCOL ? 'any' : String(protocol);
+}
+
 /** One-line description for logs and console output: "192.0.2.0/24 -> any proto 17 ports any -> 500". */
 export function describeTrafficSelector(sel: TrafficSelector): string {
-  const addr = (r: AddressRange | null) => (r === null ? 'any' : formatAddressRange(r));
-  const proto = sel.protocol === ANY_PROTOCOL ? 'any' : String(sel.protocol);
-  return `${addr(sel.local)} -> ${addr(sel.remote)} proto ${proto} ports ${describePortRange(sel.localPort)} -> ${describePortRange(sel.remotePort)}`;
+  return `${describeAddressSelector(sel.local)} -> ${describeAddressSelector(sel.remote)} proto ${describeProtocol(sel.protocol)} ports ${describePortRange(sel.localPort)} -> ${describePortRange(sel.remotePort)}`;
 }
 
 /** Words per row in SelectorTable.addr: local lo, local hi, remote lo, remote hi (4 words each). */

@@ -7,7 +7,8 @@
  * swaps it in atomically. Lookup runs over a compiled SelectorTable and does not allocate.
  */
 
-import { REPLAY_WINDOW_DEFAULT, REPLAY_WINDOW_MAX, REPLAY_WINDOW_MIN } from '../ipsec/replay-window.js';
+import { type LifetimeLimits, lifetimeProblems } from '../ipsec/lifetime.js';
+import { REPLAY_WINDOW_DEFAULT, replayWindowProblem } from '../ipsec/replay-window.js';
 import { AEAD_ALGORITHMS, type AeadAlgorithm } from '../crypto/aead.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { type AddressFamily, formatAddress, parseAddress } from './address-text.js';
@@ -20,6 +21,7 @@ import {
   type TrafficSelector,
   type TrafficSelectorSpec,
 } from './selectors.js';
+import { readName } from './names.js';
 import { checkKnownFields, isPlainObject, IssueList, quote } from './validation.js';
 
 export const SpdAction = Object.freeze({ Discard: 0, Bypass: 1, Protect: 2 });
@@ -36,8 +38,9 @@ const ACTION_TEXT: readonly string[] = ['discard', 'bypass', 'protect'];
 /** lookup() result when no entry matches; actionOf(NO_MATCH) is DISCARD. */
 export const NO_MATCH = -1;
 
-export interface LifetimeConfig {
-  /** Seconds until rekey (soft) and until the SA dies (hard), RFC 4301 §4.4.2.1. Defaults 3240 / 3600. */
+/** The lifetime of a PROTECT entry as the configuration writes it. */
+export interface ProtectLifetimeConfig {
+  /** Seconds until rekey (soft) and until the SA dies (hard), RFC 4301 §4.4.2.1. Defaults 90 % of hard / 3600. */
   softSeconds?: number;
   hardSeconds?: number;
   /** Byte and packet counts; 0 (the default) means no limit. */
@@ -55,11 +58,11 @@ export interface ProtectConfig {
   algorithms: AeadAlgorithm[];
   /** Extended Sequence Numbers (RFC 4303 §2.2.1). Default true. */
   esn?: boolean;
-  /** Anti-replay window in packets (RFC 4303 §3.4.3): a multiple of 32 from 64 to 4096, default 1024. */
+  /** Anti-replay window in packets (RFC 4303 §3.4.3): 32 to 4096, default 1024. */
   replayWindow?: number;
   /** UDP encapsulation of ESP (RFC 3948); true means ports 4500/4500. */
   udpEncapsulation?: boolean | { localPort?: number; remotePort?: number };
-  lifetime?: LifetimeConfig;
+  lifetime?: ProtectLifetimeConfig;
 }
 
 /** Populate From Packet flags (RFC 4301 §4.4.1.2): take the SA selector from the packet, not the entry. */
@@ -81,15 +84,6 @@ export interface SpdEntryConfig extends TrafficSelectorSpec {
   pfp?: PfpConfig;
 }
 
-export interface Lifetime {
-  readonly softSeconds: number;
-  readonly hardSeconds: number;
-  readonly softBytes: number;
-  readonly hardBytes: number;
-  readonly softPackets: number;
-  readonly hardPackets: number;
-}
-
 export interface TunnelEndpoints {
   readonly family: AddressFamily;
   readonly local: bigint;
@@ -103,7 +97,8 @@ export interface ProtectAction {
   readonly esn: boolean;
   readonly replayWindow: number;
   readonly udpEncapsulation: { readonly localPort: number; readonly remotePort: number } | null;
-  readonly lifetime: Lifetime;
+  /** Every limit filled in (0 = none), in the shape SAs take (ipsec LifetimeConfig). */
+  readonly lifetime: { readonly soft: Readonly<Required<LifetimeLimits>>; readonly hard: Readonly<Required<LifetimeLimits>> };
 }
 
 export interface SpdEntry {
@@ -149,7 +144,6 @@ const ENTRY_FIELDS = ['id', 'name', 'action', 'protect', 'pfp', 'local', 'remote
 const PROTECT_FIELDS = ['mode', 'tunnel', 'algorithms', 'esn', 'replayWindow', 'udpEncapsulation', 'lifetime'];
 const LIFETIME_FIELDS = ['softSeconds', 'hardSeconds', 'softBytes', 'hardBytes', 'softPackets', 'hardPackets'];
 const PFP_FIELDS = ['localAddress', 'remoteAddress', 'protocol', 'localPort', 'remotePort'];
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const DEFAULT_HARD_SECONDS = 3600;
 
@@ -293,11 +287,9 @@ function parseEntry(
   else if (ids.has(config.id)) issues.add(`${path}.id`, `${config.id} is already used by spd[${ids.get(config.id)}]: ids must be unique`);
   else ids.set(config.id, index);
 
-  if (typeof config.name !== 'string' || !NAME_PATTERN.test(config.name)) {
-    issues.add(`${path}.name`, `${quote(config.name)} is not a name: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-  } else if (names.has(config.name)) {
-    issues.add(`${path}.name`, `${quote(config.name)} is already used by spd[${names.get(config.name)}]: names must be unique`);
-  } else names.set(config.name, index);
+  const name = readName(config.name, `${path}.name`, issues);
+  if (name !== null && names.has(name)) issues.add(`${path}.name`, `${quote(name)} is already used by spd[${names.get(name)}]: names must be unique`);
+  else if (name !== null) names.set(name, index);
 
   const selector = parseTrafficSelector(config, path, issues);
 
@@ -368,11 +360,8 @@ function parseProtect(config: ProtectConfig, path: string, issues: IssueList): P
   if (typeof esn !== 'boolean') issues.add(`${path}.esn`, `${quote(esn)} is not a boolean: use true or false`);
 
   const replayWindow = config.replayWindow ?? REPLAY_WINDOW_DEFAULT;
-  // RFC 4303 §3.4.3 asks for at least 32 and a default of 64; a fast link reorders more, so the
-  // SA layer's bitmap (RFC 6479) takes 64..4096 and defaults to 1024.
-  if (!(Number.isInteger(replayWindow) && replayWindow >= REPLAY_WINDOW_MIN && replayWindow <= REPLAY_WINDOW_MAX && replayWindow % 32 === 0)) {
-    issues.add(`${path}.replayWindow`, `${quote(replayWindow)} is not a window: use a multiple of 32 from ${REPLAY_WINDOW_MIN} to ${REPLAY_WINDOW_MAX} (RFC 4303 §3.4.3)`);
-  }
+  const replayProblem = replayWindowProblem(replayWindow);
+  if (replayProblem !== null) issues.add(`${path}.replayWindow`, replayProblem);
 
   const udpEncapsulation = parseUdpEncapsulation(config.udpEncapsulation, `${path}.udpEncapsulation`, issues);
   const lifetime = parseLifetime(config.lifetime ?? {}, `${path}.lifetime`, issues);
@@ -420,35 +409,29 @@ function parseUdpEncapsulation(config: ProtectConfig['udpEncapsulation'], path: 
   return Object.freeze({ localPort: port(config.localPort, 'localPort'), remotePort: port(config.remotePort, 'remotePort') });
 }
 
-function parseLifetime(config: LifetimeConfig, path: string, issues: IssueList): Lifetime | null {
+/** Reads the entry's lifetime into the SA's shape; the SA layer's rule decides what is valid. */
+function parseLifetime(config: ProtectLifetimeConfig, path: string, issues: IssueList): ProtectAction['lifetime'] | null {
   if (!isPlainObject(config)) {
     issues.add(path, `must be an object with ${LIFETIME_FIELDS.join(', ')}`);
     return null;
   }
   const before = issues.count;
   checkKnownFields(config, LIFETIME_FIELDS, path, issues);
-  const read = (field: keyof LifetimeConfig, fallback: number): number => {
-    const v = config[field];
-    if (v === undefined) return fallback;
-    if (isCount(v)) return v;
-    issues.add(`${path}.${field}`, `${quote(v)} is not a count: use a whole number, 0 for no limit`);
-    return fallback;
+  // Values as written (YAML may give any type): lifetimeProblems checks them.
+  const given = (field: keyof ProtectLifetimeConfig, fallback: number): number => (config[field] === undefined ? fallback : config[field]) as number;
+  const hardSeconds = given('hardSeconds', DEFAULT_HARD_SECONDS);
+  // RFC 4301 §4.4.2.1 leaves the soft margin local: by default the rekey comes at 90 % of the hard time.
+  const soft = {
+    seconds: given('softSeconds', isCount(hardSeconds) ? Math.floor(hardSeconds * 0.9) : 0),
+    bytes: given('softBytes', 0),
+    packets: given('softPackets', 0),
   };
-  const hardSeconds = read('hardSeconds', DEFAULT_HARD_SECONDS);
-  const softSeconds = read('softSeconds', Math.floor(hardSeconds * 0.9));
-  const hardBytes = read('hardBytes', 0);
-  const softBytes = read('softBytes', 0);
-  const hardPackets = read('hardPackets', 0);
-  const softPackets = read('softPackets', 0);
-  // RFC 4301 §4.4.2.1: the soft lifetime warns before the hard lifetime ends the SA.
-  const pairs: [keyof LifetimeConfig, number, keyof LifetimeConfig, number][] = [
-    ['softSeconds', softSeconds, 'hardSeconds', hardSeconds],
-    ['softBytes', softBytes, 'hardBytes', hardBytes],
-    ['softPackets', softPackets, 'hardPackets', hardPackets],
-  ];
-  for (const [softName, soft, hardName, hard] of pairs) {
-    if (hard > 0 && soft >= hard) issues.add(`${path}.${softName}`, `${soft} must be below ${hardName} (${hard}) so the SA is rekeyed before it dies`);
+  const hard = { seconds: hardSeconds, bytes: given('hardBytes', 0), packets: given('hardPackets', 0) };
+  for (const problem of lifetimeProblems({ soft, hard })) {
+    // The SA's lifetime.soft.seconds is the file's softSeconds, and so on.
+    const unit = problem.unit;
+    issues.add(`${path}.${problem.level}${unit[0].toUpperCase()}${unit.slice(1)}`, problem.message);
   }
   if (issues.count !== before) return null;
-  return Object.freeze({ softSeconds, hardSeconds, softBytes, hardBytes, softPackets, hardPackets });
+  return Object.freeze({ soft: Object.freeze(soft), hard: Object.freeze(hard) });
 }

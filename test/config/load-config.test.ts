@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DisposedConfigError } from '../../src/config/appliance-config.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
+import { validateSaConfig } from '../../src/ipsec/security-association.js';
 
 /** The 1-based line of the first line of `text` containing `needle`. */
 function lineOf(text: string, needle: string): number {
@@ -323,6 +324,35 @@ manualKeys:
     const [out, inb] = parseConfigText(fixed, 'test.yaml').config.manualSecurityAssociations();
     expect([Array.from(out.source), Array.from(out.destination)]).toEqual([[192, 0, 2, 5], [192, 0, 2, 200]]);
     expect([Array.from(inb.source), Array.from(inb.destination)]).toEqual([[192, 0, 2, 200], [192, 0, 2, 6]]);
+  });
+
+  it('holds SA lifetimes and replay windows to the SA layer\'s edges, naming the file\'s fields', () => {
+    const text = `${HEAD}spd:
+  - id: 1
+    name: sit-b
+    local: 192.0.2.1
+    remote: 192.0.2.2
+    protocol: 41
+    action: protect
+    protect:
+      mode: transport
+      algorithms: [aes-gcm-16-128]
+      replayWindow: 31
+      lifetime: { hardSeconds: 0, softPackets: 1000, hardPackets: 1000 }
+manualKeys:
+  - { policy: sit-b, direction: inbound, spi: 0x1002, key: "${KEY_20}" }
+`;
+    const e = rejection(text);
+    expect(where(e)).toEqual([
+      `spd[0].protect.lifetime.softPackets@${lineOf(text, 'lifetime:')}`,
+      `spd[0].protect.replayWindow@${lineOf(text, 'replayWindow: 31')}`,
+    ]);
+    expect(e.message).toContain('spd[0].protect.replayWindow: 31 is not a window: use a whole number of packets from 32 to 4096 (RFC 4303 §3.4.3)');
+    expect(e.message).toContain('spd[0].protect.lifetime.softPackets: 1000 must be below the hard limit of 1000 packets');
+    const fixed = text.replace('replayWindow: 31', 'replayWindow: 100').replace('softPackets: 1000', 'softPackets: 999');
+    const [sa] = parseConfigText(fixed, 'test.yaml').config.manualSecurityAssociations();
+    expect(sa).toMatchObject({ replayWindow: 100, lifetime: { soft: { packets: 999 }, hard: { seconds: 0, packets: 1000 } } });
+    expect(() => validateSaConfig(sa)).not.toThrow();
   });
 
   it('keeps SPIs unique and one outbound SA per entry', () => {

@@ -73,5 +73,7 @@ describe('Lifetime (RFC 4301 §4.4.2.1)', () => {
     expect(() => new Lifetime({ hard: { bytes: -1 } }, 0)).toThrow(/lifetime\.hard\.bytes/);
     expect(() => new Lifetime({ soft: { seconds: 1.5 } }, 0)).toThrow(LifetimeConfigError);
     expect(new Lifetime({ hard: { bytes: 10 } }, 0).nextBytes).toBe(10); // no soft limit is fine
+    // RFC 4301 §4.4.2.1: the rekey must come before the end, so soft == hard is refused too.
+    expect(() => new Lifetime({ soft: { packets: 10 }, hard: { packets: 10 } }, 0)).toThrow(/^lifetime\.soft\.packets: 10 must be below the hard limit of 10 packets/);
   });
 });

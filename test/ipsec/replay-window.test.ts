@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ReplayWindow, ReplayWindowConfigError } from '../../src/ipsec/replay-window.js';
+import { REPLAY_WINDOW_MAX, REPLAY_WINDOW_MIN, ReplayWindow, ReplayWindowConfigError } from '../../src/ipsec/replay-window.js';
 
 const TWO_32 = 2 ** 32;
 const SEQ_REJECTED = -1;
@@ -112,7 +112,8 @@ function runAgainstModel(size: number, esn: boolean, start: number, plan: Step[]
 }
 
 describe('ReplayWindow (RFC 4303 §3.4.3, RFC 6479)', () => {
-  for (const size of [64, 1024, 4096]) {
+  // 32 is the RFC 4303 §3.4.3 minimum; 100 fills no whole number of bitmap words.
+  for (const size of [32, 64, 100, 1024, 4096]) {
     it(`matches the reference model, 32-bit sequence numbers, W=${size}`, () => {
       fc.assert(fc.property(steps(size), (plan) => runAgainstModel(size, false, 0, plan)), { numRuns: 150 });
     });
@@ -185,11 +186,11 @@ describe('ReplayWindow (RFC 4303 §3.4.3, RFC 6479)', () => {
     expect(checkSeq(w, 0)).toBe(SEQ_REJECTED); // would be 2^53
   });
 
-  it('validates the size and names the field', () => {
-    for (const bad of [63, 4097, 100.5]) {
+  it('validates the size and names the field: 32 (RFC 4303 §3.4.3) to 4096, any whole number', () => {
+    for (const bad of [REPLAY_WINDOW_MIN - 1, REPLAY_WINDOW_MAX + 1, 100.5]) {
       expect(() => new ReplayWindow(bad)).toThrow(ReplayWindowConfigError);
-      expect(() => new ReplayWindow(bad)).toThrow(/replayWindow/);
+      expect(() => new ReplayWindow(bad)).toThrow(/^replayWindow: /);
     }
-    expect(new ReplayWindow(100).size).toBe(100);
+    for (const good of [32, 100, 4096]) expect(new ReplayWindow(good).size).toBe(good);
   });
 });

@@ -89,10 +89,39 @@ describe('SecurityAssociationDatabase (RFC 4301 §4.4.2)', () => {
       try { sad.install(config(over), 0); } catch (e) { return (e as { field?: string }).field; }
       return undefined;
     };
-    expect(fieldOf({ replayWindow: 32 })).toBe('replayWindow');
+    expect(fieldOf({ replayWindow: 31 })).toBe('replayWindow');
     expect(fieldOf({ lifetime: { hard: { packets: -1 } } })).toBe('lifetime.hard.packets');
     expect(fieldOf({ lifetime: { soft: { bytes: 9 }, hard: { bytes: 8 } } })).toBe('lifetime.soft.bytes');
     expect(sad.size).toBe(0);
+  });
+
+  it('takes the SA lifetime and replay window edges of RFC 4301 §4.4.2.1 and RFC 4303 §3.4.3, refusing with the typed error', () => {
+    const { backend, sad } = newSad();
+    const refusal = (over: Partial<SecurityAssociationConfig>) => {
+      try { sad.install(config(over), 0); } catch (e) { return e; }
+      return null;
+    };
+    for (const [over, field, message] of [
+      [{ lifetime: { soft: { seconds: 60 }, hard: { seconds: 60 } } }, 'lifetime.soft.seconds', /60 must be below the hard limit of 60 seconds/],
+      [{ lifetime: { soft: { packets: 1.5 } } }, 'lifetime.soft.packets', /1\.5 is not a count/],
+      [{ replayWindow: 31 }, 'replayWindow', /31 is not a window: use a whole number of packets from 32 to 4096/],
+      [{ replayWindow: 4097 }, 'replayWindow', /4097 is not a window/],
+    ] as const) {
+      const error = refusal(over);
+      expect(error).toBeInstanceOf(SecurityAssociationConfigError);
+      expect((error as SecurityAssociationConfigError).field).toBe(field);
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(sad.size).toBe(0);
+    const installed = [
+      { spi: 0x2001, lifetime: { soft: { seconds: 59 }, hard: { seconds: 60 } } },
+      { spi: 0x2002, lifetime: { soft: { seconds: 60 } } }, // no hard limit: nothing to come before
+      { spi: 0x2003, replayWindow: 32 },
+      { spi: 0x2004, replayWindow: 100 }, // not a multiple of 32
+      { spi: 0x2005, replayWindow: 4096 },
+    ].map((over) => sad.install(config(over), 0));
+    expect(installed.map((sa) => sa.replay?.size)).toEqual([1024, 1024, 32, 100, 4096]);
+    expect(installed.every((sa) => handleAlive(backend, sa.handle))).toBe(true);
   });
 
   it('refuses a duplicate inbound SPI and a duplicate outbound SPI+destination', () => {

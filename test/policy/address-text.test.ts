@@ -2,9 +2,13 @@ import fc from 'fast-check';
 import { isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  addressOfBytes,
   formatAddress,
+  formatAddressBytes,
   formatAddressRange,
   parseAddressRange,
+  parsePrefix,
+  parsePrefixLength,
   parseIpv4,
   parseIpv6,
   readAddressWords,
@@ -72,6 +76,16 @@ describe('address ranges', () => {
     expect(parseAddressRange('example.com')).toMatch(/not a valid IPv4 or IPv6 address/);
   });
 
+  it('parses prefixes with their length; the length rule is parsePrefixLength\'s', () => {
+    expect(parsePrefix('2001:db8:b::/48')).toEqual({ range: parseAddressRange('2001:db8:b::/48'), length: 48 });
+    expect(parsePrefix('0.0.0.0/0')).toEqual({ range: { family: 4, lo: 0n, hi: 0xffffffffn }, length: 0 });
+    expect(parsePrefix('192.0.2.0')).toMatch(/IPv4 prefix: the length must be 0 to 32/);
+    expect(parsePrefixLength('128', 6)).toBe(128);
+    for (const [text, family] of [['33', 4], ['129', 6], ['024a', 4], ['', 6], ['+1', 4], ['1000', 6]] as const) {
+      expect(parsePrefixLength(text, family)).toBeNull();
+    }
+  });
+
   it('formats a range back as an address, a prefix or first-last', () => {
     const text = (s: string) => {
       const r = parseAddressRange(s);
@@ -83,6 +97,14 @@ describe('address ranges', () => {
     expect(text('192.0.2.1-192.0.2.255')).toBe('192.0.2.1-192.0.2.255');
     expect(text('2001:db8::/32')).toBe('2001:db8::/32');
     expect(text('2001:db8::5')).toBe('2001:db8::5');
+  });
+});
+
+describe('address bytes', () => {
+  it('reads 4 or 16 network-order bytes as the address and its text', () => {
+    expect(addressOfBytes(Uint8Array.of(192, 0, 2, 1))).toBe(0xc0000201n);
+    expect(formatAddressBytes(Uint8Array.of(192, 0, 2, 1))).toBe('192.0.2.1');
+    expect(formatAddressBytes(Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))).toBe('2001:db8::1');
   });
 });
 
