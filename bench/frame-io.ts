@@ -15,10 +15,11 @@
  *
  * `--json` prints one object per row; `--quick` shortens every measurement (the whole run stays under 20 s).
  */
-import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { FrameSlots } from '../src/dataplane/frame-slots.js';
 import { FramePort } from '../src/io/frame-port.js';
+import { runCommand } from '../src/lab/command.js';
+import { removeNamespace, silenceIpv6 } from '../src/lab/topology.js';
 
 const NS = 'rbbench-io';
 const TEST_ETHERTYPE = 0x88b5; // IEEE 802 local experimental EtherType
@@ -51,27 +52,15 @@ interface ThroughputRow {
   receiveNsPerFrame: number;
 }
 
-function ip(...a: string[]): void {
-  execFileSync('ip', a, { stdio: 'ignore' });
-}
-
-function deleteNamespace(): void {
-  try {
-    ip('netns', 'del', NS);
-  } catch {
-    // not there
-  }
-}
-
-function createNamespace(): void {
-  deleteNamespace();
-  ip('netns', 'add', NS);
+/** NS (after removing one left by a crashed run) with the veth pair va <-> vb up and no IPv6 on it. */
+async function createNamespace(): Promise<void> {
+  await removeNamespace(NS);
+  await runCommand(['ip', 'netns', 'add', NS]);
   // No IPv6: the kernel would otherwise send ND/MLD frames of its own on the veths.
-  execFileSync('ip', ['netns', 'exec', NS, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1',
-    'net.ipv6.conf.default.disable_ipv6=1']);
-  ip('-n', NS, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb');
-  ip('-n', NS, 'link', 'set', 'va', 'up');
-  ip('-n', NS, 'link', 'set', 'vb', 'up');
+  await silenceIpv6(NS);
+  await runCommand(['ip', '-n', NS, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
+  await runCommand(['ip', '-n', NS, 'link', 'set', 'va', 'up']);
+  await runCommand(['ip', '-n', NS, 'link', 'set', 'vb', 'up']);
 }
 
 function macBytes(mac: string): Uint8Array {
@@ -274,10 +263,9 @@ async function main(): Promise<void> {
     return;
   }
   process.once('SIGINT', () => {
-    deleteNamespace();
-    process.exit(130);
+    void removeNamespace(NS).finally(() => process.exit(130));
   });
-  createNamespace();
+  await createNamespace();
   try {
     const latencies = [await latency(false), await latency(true)];
     const throughputs = SIZES.flatMap((size) => BATCHES.map((batch): ThroughputRow =>
@@ -288,7 +276,7 @@ async function main(): Promise<void> {
       printTable(latencies, throughputs);
     }
   } finally {
-    deleteNamespace();
+    await removeNamespace(NS);
   }
 }
 

@@ -5,7 +5,7 @@
  * kernel addresses or routes, so no frame crosses in clear (fail closed).
  */
 import type { ApplianceConfig } from '../config/appliance-config.js';
-import { formatAddressBytes, formatIpv4 } from '../config/address-fields.js';
+import { formatAddressBytes } from '../config/address-fields.js';
 import { availableParallelism } from 'node:os';
 import { selectAeadBackend } from '../crypto/index.js';
 import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';
@@ -14,7 +14,7 @@ import { Pipeline, Port } from '../dataplane/pipeline.js';
 import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort } from '../io/frame-port.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
-import { SA_COUNTER_NAMES, type SecurityAssociation } from '../ipsec/security-association.js';
+import type { SecurityAssociation } from '../ipsec/security-association.js';
 import { IcmpErrorSender } from '../link/icmp-errors.js';
 import { compileLinkSettings, compileTransparentIcmpSettings } from '../link/link-config.js';
 import { LinkServices } from '../link/link-services.js';
@@ -92,11 +92,11 @@ export class Appliance {
     this.link = config.gateway === null ? null : new LinkServices(compileLinkSettings({
       redMac: red.info.mac,
       blackMac: black.info.mac,
-      routerAddress: formatAddressBytes(config.gateway.redAddress),
+      routerAddress: config.gateway.redAddress,
       routerPrefixLength: config.gateway.redPrefixLength,
-      tepAddress: formatIpv4(config.gateway.tep),
+      tepAddress: config.gateway.tep,
       tepPrefixLength: config.gateway.tepPrefixLength,
-      ipv4NextHop: config.gateway.nextHop === null ? undefined : formatIpv4(config.gateway.nextHop),
+      ipv4NextHop: config.gateway.nextHop ?? undefined,
       tunnelInnerMtu: Math.max(IPV6_MIN_MTU, largestEspPayload(blackMtu, IPV4_MIN_HEADER_BYTES, usesUdpEncapsulation(config))),
       routerAdvertisements: {
         intervalSeconds: config.gateway.routerAdvertisements.enabled ? config.gateway.routerAdvertisements.intervalSeconds : 0,
@@ -198,16 +198,8 @@ export class Appliance {
   /** SAs (never keys), counters, drops and ports, for the status socket. */
   status(): object {
     const sas = [...this.sad.entries()].map((sa) => ({
-      spi: formatSpi(sa.spi),
-      direction: sa.direction,
-      mode: sa.mode,
-      algorithm: sa.algorithm,
+      ...sa.toJSON(),
       policy: this.config.spd.entries[this.config.spd.indexOfId(sa.policyId)]?.name ?? null,
-      source: formatAddressBytes(sa.source),
-      destination: formatAddressBytes(sa.destination),
-      udpEncapsulated: sa.udpEncapsulated,
-      manual: sa.manual,
-      counters: Object.fromEntries(SA_COUNTER_NAMES.map((name, k) => [name, sa.counters[k]])),
     }));
     return {
       name: this.config.name,

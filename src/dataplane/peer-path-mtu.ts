@@ -7,8 +7,12 @@ import type { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import { SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
 import { MIN_IPV4_PATH_MTU, MIN_TUNNEL_PATH_MTU } from '../tunnel/tunnel-mtu.js';
 import { readU16, readU32 } from '../wire/bytes.js';
-import { IPV4_MIN_HEADER_BYTES, type Ipv4Header } from '../wire/ipv4.js';
+import { ESP_SPI } from '../wire/esp.js';
+import { ICMPV4_CODE_FRAGMENTATION_NEEDED, Icmpv4Message, Icmpv4Type, parseIcmpv4, parseIcmpv4Quote } from '../wire/icmpv4.js';
+import { Ipv4Header } from '../wire/ipv4.js';
 import { IpProtocol } from '../wire/protocol.js';
+import { WireStatus } from '../wire/status.js';
+import { UDP_DST_PORT } from '../wire/udp.js';
 import { peerIndexOfTep } from './settings.js';
 
 /** RFC 1191 §6.3 suggests about 10 minutes before a lowered path MTU is tried again. */
@@ -21,6 +25,9 @@ export class PeerPathMtu {
   updates = 0;
   /** When each peer's path MTU was last lowered (ms). */
   private readonly loweredAt: Float64Array;
+  /** The report being read and the header it quotes, reused for every report. */
+  private readonly message = new Icmpv4Message();
+  private readonly quoted = new Ipv4Header();
 
   /** `peerTeps`: each peer's TEP as an int32 bit pattern; `localTep`: ours (u32). */
   constructor(
@@ -47,18 +54,18 @@ export class PeerPathMtu {
    * true (the report is consumed); false for anything else.
    */
   report(bytes: Uint8Array, h: Ipv4Header, now: number): boolean {
-    const icmp = h.payloadOffset;
-    if (h.payloadLength < 8 + IPV4_MIN_HEADER_BYTES || bytes[icmp] !== 3 || bytes[icmp + 1] !== 4) return false;
-    const quoted = icmp + 8;
-    // RFC 792: the quoted header and the first 64 bits of its payload (ESP: SPI and sequence number).
-    const quotedPayload = quoted + (bytes[quoted] & 0x0f) * 4;
-    if (quotedPayload + 8 > icmp + h.payloadLength) return false;
-    if (bytes[quoted] >>> 4 !== 4 || readU32(bytes, quoted + 12) !== this.localTep) return false;
-    const peerTep = readU32(bytes, quoted + 16);
-    if (!this.quotesOurTunnelPacket(bytes, bytes[quoted + 9], quotedPayload, peerTep)) return false;
+    const m = this.message;
+    const q = this.quoted;
+    // RFC 792: a report whose checksum fails is not one; the quote holds the header we sent and
+    // the first 64 bits of its payload (ESP: SPI and sequence number).
+    if (parseIcmpv4(bytes, h.payloadOffset, h.payloadLength, m) !== WireStatus.Ok) return false;
+    if (m.type !== Icmpv4Type.DestinationUnreachable || m.code !== ICMPV4_CODE_FRAGMENTATION_NEEDED) return false;
+    if (parseIcmpv4Quote(bytes, m, q) !== WireStatus.Ok || q.src !== this.localTep) return false;
+    const peerTep = q.dst;
+    if (!this.quotesOurTunnelPacket(bytes, q.protocol, q.payloadOffset, peerTep)) return false;
     const p = peerIndexOfTep(this.peerTeps, peerTep | 0);
     if (p < 0) return false;
-    const mtu = readU16(bytes, icmp + 6);
+    const mtu = m.nextHopMtu;
     // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
     // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
     // does not fragment after ESP: a lower estimate would only black-hole the tunnel.
@@ -84,8 +91,8 @@ export class PeerPathMtu {
       const sa = entries[k].action === SpdAction.Protect ? this.sad.lookupOutbound(entries[k].id) : null;
       if (sa === null || sa.outerIpv6 || sa.destinationV4 >>> 0 !== peerTep) continue;
       protectedPeer = true;
-      if (sa.udpEncapsulated ? protocol === IpProtocol.Udp && readU16(bytes, payload + 2) === sa.udpDestinationPort
-        : protocol === IpProtocol.Esp && readU32(bytes, payload) === sa.spi) return true;
+      if (sa.udpEncapsulated ? protocol === IpProtocol.Udp && readU16(bytes, payload + UDP_DST_PORT) === sa.udpDestinationPort
+        : protocol === IpProtocol.Esp && readU32(bytes, payload + ESP_SPI) === sa.spi) return true;
     }
     return protocol === IpProtocol.Ipv6 && !protectedPeer;
   }

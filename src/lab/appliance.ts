@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { readStatus } from '../daemon/status-server.js';
 import { packageRoot } from '../platform/package-root.js';
-import { processAlive, sleep } from './command.js';
+import { endProcesses, processAlive, sleep } from './command.js';
 import type { LabAppliances } from './lab-appliances.js';
 import type { LabTopology } from './topology.js';
 
@@ -72,11 +72,8 @@ export class LabAppliance {
   }
 
   /** SIGTERM (the appliance zeroizes its SAs), then SIGKILL after STOP_TIMEOUT_MS. */
-  async stop(): Promise<void> {
-    if (processAlive(this.pid)) process.kill(this.pid, 'SIGTERM');
-    const until = Date.now() + STOP_TIMEOUT_MS;
-    while (processAlive(this.pid) && Date.now() < until) await sleep(50);
-    if (processAlive(this.pid)) process.kill(this.pid, 'SIGKILL');
+  stop(): Promise<void> {
+    return endProcesses([this.pid], STOP_TIMEOUT_MS);
   }
 }
 

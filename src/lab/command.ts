@@ -68,6 +68,23 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Signals `pid`, which may have exited meanwhile (kill(2) ESRCH is not an error here). */
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Ends each of `pids`: SIGTERM (a chance to clean up), then SIGKILL for those alive after `graceMs`. */
+export async function endProcesses(pids: readonly number[], graceMs: number): Promise<void> {
+  for (const pid of pids) signalProcess(pid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (pids.some(processAlive) && Date.now() < until) await sleep(50);
+  for (const pid of pids.filter(processAlive)) signalProcess(pid, 'SIGKILL');
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

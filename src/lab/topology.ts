@@ -11,7 +11,7 @@
  * strongSwan baseline) get the same addresses as kernel addresses and forward IPv6.
  * Every name carries a prefix so tests and benchmarks do not collide with a running lab.
  */
-import { runCommand, inNamespace, processAlive, sleep, LabCommandError } from './command.js';
+import { endProcesses, inNamespace, LabCommandError, runCommand } from './command.js';
 
 export interface LabSitePlan {
   /** The red LAN prefix and its length. */
@@ -134,47 +134,37 @@ async function existingNamespaces(): Promise<Set<string>> {
   return new Set(stdout.split('\n').map((line) => line.split(' ')[0]).filter((name) => name !== ''));
 }
 
-/**
- * Ends the processes still running inside one of our namespaces (left by a crashed run: an
- * appliance, charon, tcpdump), each by its PID: SIGTERM, then SIGKILL after 3 s.
- */
-async function endProcessesIn(namespace: string): Promise<void> {
-  const { stdout } = await runCommand(['ip', 'netns', 'pids', namespace], { allowFailure: true });
-  const pids = stdout.split('\n').map((line) => Number.parseInt(line, 10)).filter((pid) => Number.isInteger(pid) && pid > 1 && pid !== process.pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-  for (let waited = 0; waited < 3000 && pids.some(processAlive); waited += 100) await sleep(100);
-  for (const pid of pids.filter(processAlive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
+/** How long processes left in a namespace get between SIGTERM and SIGKILL. */
+const LEFTOVER_PROCESS_GRACE_MS = 3000;
 
 /**
- * Removes the lab with this prefix, whatever state a previous (possibly crashed) run left:
- * ends processes still inside its namespaces, then deletes the namespaces (their veths and the
- * bridge go with them). Safe to call when nothing exists.
+ * Removes `namespace` whatever state a previous (possibly crashed) run left: ends the processes
+ * still inside it (an appliance, charon, tcpdump), each by its PID, then deletes it (its veths
+ * and bridges go with it). Safe to call when it does not exist.
  */
+export async function removeNamespace(namespace: string): Promise<void> {
+  if (!(await existingNamespaces()).has(namespace)) return;
+  const { stdout } = await runCommand(['ip', 'netns', 'pids', namespace], { allowFailure: true });
+  const pids = stdout.split('\n').map((line) => Number.parseInt(line, 10)).filter((pid) => Number.isInteger(pid) && pid > 1 && pid !== process.pid);
+  await endProcesses(pids, LEFTOVER_PROCESS_GRACE_MS);
+  await runCommand(['ip', 'netns', 'del', namespace]);
+}
+
+/** Removes the lab with this prefix (see removeNamespace). Safe to call when nothing exists. */
 export async function destroyLabTopology(prefix: string = DEFAULT_LAB_PREFIX): Promise<void> {
-  const ns = labNamespaces(prefix);
-  const existing = await existingNamespaces();
-  for (const name of namespaceList(ns)) {
-    if (!existing.has(name)) continue;
-    await endProcessesIn(name);
-    await runCommand(['ip', 'netns', 'del', name]);
-  }
+  for (const name of namespaceList(labNamespaces(prefix))) await removeNamespace(name);
 }
 
 async function sysctl(namespace: string, settings: readonly string[]): Promise<void> {
   await runCommand(inNamespace(namespace, ['sysctl', '-q', '-w', ...settings]));
+}
+
+/**
+ * Disables IPv6 on every interface of `namespace`, so the kernel puts no RS, MLD or DAD on its
+ * links. Interfaces inherit "default" when they are created: call it before any link exists.
+ */
+export async function silenceIpv6(namespace: string): Promise<void> {
+  await sysctl(namespace, ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
 }
 
 async function ethtoolAvailable(): Promise<boolean> {
@@ -213,15 +203,13 @@ export async function buildLabTopology(options: LabTopologyOptions = {}): Promis
     for (const name of namespaceList(ns)) await runCommand(['ip', 'netns', 'add', name]);
 
     // Interfaces inherit "default" when they are created, so these come before any veth exists.
-    // Silent namespaces: no IPv6 on any interface (no RS, MLD, DAD on the wire).
-    const silent = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
-    await sysctl(ns.wan, silent);
+    await silenceIpv6(ns.wan);
     // Red hosts: no DAD (RFC 4862 §5.4 allows DupAddrDetectTransmits = 0), so addresses work at once.
     const noDad = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0'];
     await sysctl(ns.redA, noDad);
     await sysctl(ns.redB, noDad);
     // Kernel gateways keep IPv6 (red and charon's TUN need it) but black is silenced below.
-    for (const gw of [ns.rbA, ns.rbB]) await sysctl(gw, gateways === 'appliance' ? silent : noDad);
+    for (const gw of [ns.rbA, ns.rbB]) await (gateways === 'appliance' ? silenceIpv6(gw) : sysctl(gw, noDad));
 
     await ip(ns.redA, ['link', 'add', host, 'mtu', mtu, 'type', 'veth', 'peer', 'name', red, 'mtu', mtu, 'netns', ns.rbA]);
     await ip(ns.rbA, ['link', 'add', black, 'mtu', mtu, 'type', 'veth', 'peer', 'name', wanA, 'mtu', mtu, 'netns', ns.wan]);

@@ -1,14 +1,14 @@
 /**
  * Configuration of the link services of the 6in4 gateway role (RFC 4891/4213): the appliance is
- * the IPv6 router of the red LAN and an IPv4 tunnel endpoint (TEP) on black. `LinkConfig` is the
- * plain object the configuration loader produces (addresses as text); `compileLinkSettings`
- * validates all of it at once and returns the binary `LinkSettings` the data plane uses.
- * `compileTransparentIcmpSettings` gives the transparent role, which has no link services and
- * no address, the settings of its ICMP errors.
+ * the IPv6 router of the red LAN and an IPv4 tunnel endpoint (TEP) on black. `LinkConfig` holds
+ * the NICs' MACs as the NICs report them, the gateway's addresses as the configuration loader
+ * validated them (src/config/gateway-section.ts: the address rules live there only) and the link
+ * layer's own tunables; `compileLinkSettings` checks the MACs and tunables all at once and returns
+ * the binary `LinkSettings` the data plane uses. `compileTransparentIcmpSettings` gives the
+ * transparent role, which has no link services and no address, the settings of its ICMP errors.
  */
-import { parseIpv4, parseIpv6 } from '../policy/address-text.js';
-import { IPV6_ADDRESS_BYTES, IPV6_MIN_MTU } from '../wire/ipv6.js';
-import { ipv4PrefixMask, isUnicastMac, linkLocalFromMac, parseMacAddress } from './link-addresses.js';
+import { IPV6_MIN_MTU } from '../wire/ipv6.js';
+import { isUnicastMac, linkLocalFromMac, parseMacAddress } from './link-addresses.js';
 import { MAX_MULTICAST_SOLICIT, REACHABLE_TIME_MS, RETRANS_TIMER_MS } from './neighbor-table.js';
 
 export interface RouterAdvertisementConfig {
@@ -63,16 +63,16 @@ export interface LinkConfig {
   redMac: string;
   /** MAC of the black NIC. */
   blackMac: string;
-  /** The router's global IPv6 address on the red LAN, "2001:db8:1::1". */
-  routerAddress: string;
-  /** Length of the red LAN prefix the router advertises; 64 for SLAAC (RFC 4862 §5.5.3). */
+  /** The router's global or unique-local IPv6 address on the red LAN: 16 bytes, as validated by the config loader. */
+  routerAddress: Uint8Array;
+  /** Length of the red LAN prefix the router advertises (1 to 128); 64 for SLAAC (RFC 4862 §5.5.3). */
   routerPrefixLength: number;
-  /** The IPv4 tunnel endpoint address on black, "192.0.2.1". */
-  tepAddress: string;
-  /** Length of the black subnet. */
+  /** The IPv4 tunnel endpoint address on black as a u32: a host address of its subnet. */
+  tepAddress: number;
+  /** Length of the black subnet (1 to 32). */
   tepPrefixLength: number;
-  /** IPv4 next hop for destinations off the black subnet; without it they are unreachable. */
-  ipv4NextHop?: string;
+  /** IPv4 next hop (u32, on the TEP subnet) for destinations off it; without it they are unreachable. */
+  ipv4NextHop?: number;
   /** IPv6 MTU inside the tunnel: RA MTU option (RFC 4861 §4.6.4) and Packet Too Big. 1280 to 9000. */
   tunnelInnerMtu: number;
   routerAdvertisements?: RouterAdvertisementConfig;
@@ -119,7 +119,7 @@ export type IcmpErrorSettings = Pick<LinkSettings, 'redMac' | 'blackMac' | 'tepA
 
 export class LinkConfigError extends Error {
   override readonly name = 'LinkConfigError';
-  /** One line per problem: "link.tepPrefixLength: must be ...". */
+  /** One line per problem: "link.tunnelInnerMtu: must be ...". */
   readonly issues: readonly string[];
 
   constructor(issues: readonly string[]) {
@@ -158,66 +158,19 @@ class Checker {
     if (!isUnicastMac(mac)) this.add(field, 'must be a unicast MAC (low bit of the first octet clear, not all zero): use the NIC\'s own address');
     return mac;
   }
-
-  ipv4(field: string, value: unknown): number {
-    const address = typeof value === 'string' ? parseIpv4(value) : null;
-    if (address === null) {
-      this.add(field, `must be a dotted-quad IPv4 address like "192.0.2.1", got ${JSON.stringify(value)}`);
-      return 0;
-    }
-    return Number(address);
-  }
 }
 
-function ipv6Bytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(IPV6_ADDRESS_BYTES);
-  for (let i = IPV6_ADDRESS_BYTES - 1, v = value; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
-
-/** Validates every field of `config` (throws one LinkConfigError listing all problems) and compiles it. */
+/**
+ * Checks the MACs and tunables of `config` (throws one LinkConfigError listing all problems) and
+ * compiles it; the addresses are taken as the config loader validated them.
+ */
 export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSettings {
   const c = new Checker(path);
   const redMac = c.mac('redMac', config.redMac);
   const blackMac = c.mac('blackMac', config.blackMac);
-
-  const routerValue = typeof config.routerAddress === 'string' ? parseIpv6(config.routerAddress) : null;
-  const routerAddress = ipv6Bytes(routerValue ?? 0n);
-  if (routerValue === null) {
-    c.add('routerAddress', `must be an IPv6 address like "2001:db8:1::1", got ${JSON.stringify(config.routerAddress)}`);
-  } else if (routerAddress[0] === 0xff || (routerAddress[0] === 0xfe && (routerAddress[1] & 0xc0) === 0x80) || routerValue <= 1n) {
-    // RFC 4291 §2.4: the router's prefix address must be global (or unique local) unicast.
-    c.add('routerAddress', 'must be a global or unique-local unicast address, not multicast, link-local, :: or ::1 (the link-local address is derived from redMac)');
-  }
-  const routerPrefixLength = c.integer('routerPrefixLength', config.routerPrefixLength, 1, 128, 64);
+  const routerAddress = Uint8Array.from(config.routerAddress);
   const routerPrefix = routerAddress.slice();
-  for (let bit = routerPrefixLength; bit < 128; bit++) routerPrefix[bit >>> 3] &= ~(0x80 >>> (bit & 7));
-
-  const issuesBeforeTep = c.issues.length;
-  const tepAddress = c.ipv4('tepAddress', config.tepAddress);
-  const tepPrefixLength = c.integer('tepPrefixLength', config.tepPrefixLength, 1, 32, 32);
-  const first = tepAddress >>> 24;
-  if (tepAddress === 0 || first === 127 || first >= 224) {
-    c.add('tepAddress', 'must be a unicast IPv4 address (not 0.0.0.0, 127/8, multicast or 240/4 and above)');
-  }
-  const mask = ipv4PrefixMask(tepPrefixLength);
-  if (tepPrefixLength <= 30 && ((tepAddress & ~mask) === 0 || (tepAddress | mask) >>> 0 === U32_MAX)) {
-    c.add('tepAddress', `is the network or broadcast address of its /${tepPrefixLength} subnet: pick a host address`);
-  }
-  const tepValid = c.issues.length === issuesBeforeTep;
-
-  let ipv4NextHop = NO_IPV4_NEXT_HOP;
-  if (config.ipv4NextHop !== undefined) {
-    const issuesBeforeNextHop = c.issues.length;
-    ipv4NextHop = c.ipv4('ipv4NextHop', config.ipv4NextHop);
-    const parsed = c.issues.length === issuesBeforeNextHop;
-    // Checked against the subnet only when the TEP is valid, so that one mistake gives one message.
-    if (parsed && ipv4NextHop === NO_IPV4_NEXT_HOP) c.add('ipv4NextHop', 'must not be 0.0.0.0: leave ipv4NextHop out when the black subnet has no gateway');
-    else if (parsed && tepValid && ipv4NextHop === tepAddress) c.add('ipv4NextHop', 'is the TEP address itself: give the gateway router on the black subnet');
-    else if (parsed && tepValid && ((ipv4NextHop ^ tepAddress) & mask) !== 0) {
-      c.add('ipv4NextHop', `is not on the TEP subnet /${tepPrefixLength}: a next hop must be reachable on the link`);
-    }
-  }
+  for (let bit = config.routerPrefixLength; bit < 128; bit++) routerPrefix[bit >>> 3] &= ~(0x80 >>> (bit & 7));
 
   const tunnelInnerMtu = c.integer('tunnelInnerMtu', config.tunnelInnerMtu, IPV6_MIN_MTU, MAX_JUMBO_MTU, IPV6_MIN_MTU);
 
@@ -267,10 +220,10 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
     routerAddress,
     linkLocalAddress: linkLocalFromMac(redMac),
     routerPrefix,
-    routerPrefixLength,
-    tepAddress,
-    tepPrefixLength,
-    ipv4NextHop,
+    routerPrefixLength: config.routerPrefixLength,
+    tepAddress: config.tepAddress,
+    tepPrefixLength: config.tepPrefixLength,
+    ipv4NextHop: config.ipv4NextHop ?? NO_IPV4_NEXT_HOP,
     tunnelInnerMtu,
     routerAdvertisements: Object.freeze({
       answerSolicitations: ra.answerSolicitations ?? true,

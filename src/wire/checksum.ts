@@ -16,7 +16,7 @@ function fold(sum: number): number {
  * One's-complement sum of bytes[off, off + len) as big-endian 16-bit words, plus `initial`.
  * An odd final byte is padded with a zero byte (RFC 1071 §4.1).
  */
-export function onesComplementSum(bytes: Uint8Array, off: number, len: number, initial = 0): number {
+function onesComplementSum(bytes: Uint8Array, off: number, len: number, initial = 0): number {
   let sum = initial;
   const end = off + len;
   const even = off + (len & ~1);
@@ -36,11 +36,6 @@ export function checksumOfSum(sum: number): number {
   return ~fold(sum) & 0xffff;
 }
 
-/** Sum of the IPv4 pseudo-header: source, destination, zero, protocol, upper-layer length (RFC 768, RFC 793 §3.1). */
-export function ipv4PseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
-  return fold((src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length);
-}
-
 /**
  * Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source and destination addresses read at
  * srcOff/dstOff, the 32-bit upper-layer length and the next header value.
@@ -55,24 +50,3 @@ export function checksumAdjust16(checksum: number, oldWord: number, newWord: num
   return ~fold((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff)) & 0xffff;
 }
 
-/** RFC 1624 eqn. 3 for a 32-bit field (an IPv4 address rewrite). */
-export function checksumAdjust32(checksum: number, oldValue: number, newValue: number): number {
-  return checksumAdjust16(checksumAdjust16(checksum, oldValue >>> 16, newValue >>> 16), oldValue & 0xffff, newValue & 0xffff);
-}
-
-/**
- * RFC 1624 eqn. 3 for an even-length field replaced by new bytes (an IPv6 address rewrite):
- * call before overwriting, with the old bytes at oldOff and the new bytes at newOff.
- */
-export function checksumAdjustBytes(
-  checksum: number,
-  oldBytes: Uint8Array,
-  oldOff: number,
-  newBytes: Uint8Array,
-  newOff: number,
-  len: number,
-): number {
-  const oldSum = onesComplementSum(oldBytes, oldOff, len);
-  const newSum = onesComplementSum(newBytes, newOff, len);
-  return ~fold((~checksum & 0xffff) + (~oldSum & 0xffff) + newSum) & 0xffff;
-}

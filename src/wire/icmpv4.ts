@@ -5,17 +5,17 @@ import { internetChecksum } from './checksum.js';
 import { Ipv4Header, IPV4_MIN_HEADER_BYTES, parseIpv4Quote } from './ipv4.js';
 import { WireStatus } from './status.js';
 
-export const ICMPV4_HEADER_BYTES = 8;
+const ICMPV4_HEADER_BYTES = 8;
 /** Field offsets (RFC 792). */
-export const ICMPV4_TYPE = 0;
-export const ICMPV4_CODE = 1;
-export const ICMPV4_CHECKSUM = 2;
-export const ICMPV4_IDENTIFIER = 4;
-export const ICMPV4_SEQUENCE = 6;
+const ICMPV4_TYPE = 0;
+const ICMPV4_CODE = 1;
+const ICMPV4_CHECKSUM = 2;
+const ICMPV4_IDENTIFIER = 4;
+const ICMPV4_SEQUENCE = 6;
 /** Next-hop MTU of Fragmentation Needed (RFC 1191 §4). */
-export const ICMPV4_NEXT_HOP_MTU = 6;
+const ICMPV4_NEXT_HOP_MTU = 6;
 /** Error messages quote the invoking header plus its first 64 payload bits (RFC 792). */
-export const ICMPV4_QUOTED_PAYLOAD_BYTES = 8;
+const ICMPV4_QUOTED_PAYLOAD_BYTES = 8;
 
 export const Icmpv4Type = Object.freeze({
   EchoReply: 0,

@@ -10,11 +10,11 @@ import { IPV6_ADDRESS_BYTES, Ipv6Header, isIpv6LinkLocal, isIpv6Multicast, isIpv
 import { WireStatus } from './status.js';
 
 /** Minimum message lengths (RFC 4861 §4.1-§4.4). */
-export const ROUTER_SOLICITATION_BYTES = 8;
-export const ROUTER_ADVERTISEMENT_BYTES = 16;
-export const NEIGHBOR_MESSAGE_BYTES = 24;
+const ROUTER_SOLICITATION_BYTES = 8;
+const ROUTER_ADVERTISEMENT_BYTES = 16;
+const NEIGHBOR_MESSAGE_BYTES = 24;
 /** Target address offset of NS and NA (RFC 4861 §4.3, §4.4). */
-export const NDP_TARGET = 8;
+const NDP_TARGET = 8;
 /** NDP packets must arrive with this hop limit, proving they were not forwarded (RFC 4861 §6.1, §7.1). */
 export const NDP_HOP_LIMIT = 255;
 
@@ -28,13 +28,11 @@ export const NdpOption = Object.freeze({
 const LINK_LAYER_OPTION_UNITS = 1;
 const PREFIX_OPTION_UNITS = 4;
 const MTU_OPTION_UNITS = 1;
-export const LINK_LAYER_OPTION_BYTES = 8;
-export const PREFIX_OPTION_BYTES = 32;
-export const MTU_OPTION_BYTES = 8;
+const LINK_LAYER_OPTION_BYTES = 8;
+const PREFIX_OPTION_BYTES = 32;
+const MTU_OPTION_BYTES = 8;
 
-/** Flag bits: Router Advertisement byte 5 (M, O) and Neighbor Advertisement byte 4 (R, S, O). */
-export const RA_FLAG_MANAGED = 0x80;
-export const RA_FLAG_OTHER = 0x40;
+/** Flag bits of Neighbor Advertisement byte 4: R, S, O (RFC 4861 §4.4). */
 export const NA_FLAG_ROUTER = 0x80;
 export const NA_FLAG_SOLICITED = 0x40;
 export const NA_FLAG_OVERRIDE = 0x20;
@@ -43,7 +41,7 @@ export const PREFIX_FLAG_ON_LINK = 0x80;
 export const PREFIX_FLAG_AUTONOMOUS = 0x40;
 
 /** Prefix Information options recorded per Router Advertisement; further ones are skipped. */
-export const NDP_MAX_PREFIXES = 8;
+const NDP_MAX_PREFIXES = 8;
 
 export class NdpMessage {
   type = 0;
@@ -64,16 +62,6 @@ export class NdpMessage {
   /** Offsets of the Prefix Information options (their Type byte). */
   readonly prefixOffsets = new Int32Array(NDP_MAX_PREFIXES);
   prefixCount = 0;
-}
-
-export class PrefixInformation {
-  prefixLength = 0;
-  /** L and A flags. */
-  flags = 0;
-  validLifetime = 0;
-  preferredLifetime = 0;
-  /** Offset of the 16-byte prefix. */
-  prefixOffset = 0;
 }
 
 function minimumLength(type: number): number {
@@ -188,15 +176,6 @@ export function parseNdp(bytes: Uint8Array, off: number, len: number, ip: Ipv6He
   return WireStatus.Ok;
 }
 
-/** Reads a Prefix Information option that parseNdp recorded in `prefixOffsets` (RFC 4861 §4.6.2). */
-export function readPrefixInformation(bytes: Uint8Array, optionOff: number, out: PrefixInformation): void {
-  out.prefixLength = bytes[optionOff + 2];
-  out.flags = bytes[optionOff + 3];
-  out.validLifetime = readU32(bytes, optionOff + 4);
-  out.preferredLifetime = readU32(bytes, optionOff + 8);
-  out.prefixOffset = optionOff + 16;
-}
-
 function writeFixedHeader(bytes: Uint8Array, off: number, type: number, length: number): boolean {
   if (!inRange(bytes, off, length)) return false;
   bytes.fill(0, off, off + length);
@@ -221,12 +200,7 @@ export function writeNeighborAdvertisement(bytes: Uint8Array, off: number, flags
   return NEIGHBOR_MESSAGE_BYTES;
 }
 
-/** Writes an RS (RFC 4861 §4.1) without options. Returns 8, or 0. */
-export function writeRouterSolicitation(bytes: Uint8Array, off: number): number {
-  return writeFixedHeader(bytes, off, Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_BYTES) ? ROUTER_SOLICITATION_BYTES : 0;
-}
-
-/** Writes an RA (RFC 4861 §4.2) without options; `flags` are RA_FLAG_*. Returns 16, or 0. */
+/** Writes an RA (RFC 4861 §4.2) without options; `flags` is byte 5 (M, O). Returns 16, or 0. */
 export function writeRouterAdvertisement(
   bytes: Uint8Array,
   off: number,

@@ -59,14 +59,3 @@ export const WireStatus = Object.freeze({
 });
 
 export type WireStatus = (typeof WireStatus)[keyof typeof WireStatus];
-
-const NAMES: readonly string[] = (() => {
-  const names: string[] = [];
-  for (const [name, value] of Object.entries(WireStatus)) names[value] = name;
-  return Object.freeze(names);
-})();
-
-/** Stable name of a status for counters and logs ("Truncated"); "Unknown(n)" for foreign values. */
-export function wireStatusName(status: number): string {
-  return NAMES[status] ?? `Unknown(${status})`;
-}

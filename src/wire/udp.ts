@@ -1,16 +1,16 @@
-/** UDP header codec (RFC 768) with IPv4 and IPv6 (RFC 8200 §8.1) pseudo-header checksums. */
+/** UDP header codec (RFC 768) with the IPv6 checksum (RFC 8200 §8.1); over IPv4 the appliance sends a zero checksum. */
 
 import { inRange, readU16, writeU16 } from './bytes.js';
-import { internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from './checksum.js';
+import { internetChecksum, ipv6PseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './protocol.js';
 import { WireStatus } from './status.js';
 
 export const UDP_HEADER_BYTES = 8;
 /** Field offsets (RFC 768). */
-export const UDP_SRC_PORT = 0;
+const UDP_SRC_PORT = 0;
 export const UDP_DST_PORT = 2;
-export const UDP_LENGTH = 4;
-export const UDP_CHECKSUM = 6;
+const UDP_LENGTH = 4;
+const UDP_CHECKSUM = 6;
 
 export class UdpHeader {
   srcPort = 0;
@@ -38,14 +38,6 @@ export function parseUdp(bytes: Uint8Array, off: number, len: number, out: UdpHe
   return WireStatus.Ok;
 }
 
-/** Verifies the checksum of a parsed datagram over IPv4; zero means "not computed" and passes (RFC 768). */
-export function verifyUdpChecksumIpv4(bytes: Uint8Array, off: number, length: number, src: number, dst: number): WireStatus {
-  if (!inRange(bytes, off, length) || length < UDP_HEADER_BYTES) return WireStatus.BadRange;
-  if (readU16(bytes, off + UDP_CHECKSUM) === 0) return WireStatus.Ok;
-  const pseudo = ipv4PseudoHeaderSum(src, dst, IpProtocol.Udp, length);
-  return internetChecksum(bytes, off, length, pseudo) === 0 ? WireStatus.Ok : WireStatus.BadChecksum;
-}
-
 /** Verifies the checksum over IPv6, where zero is not allowed (RFC 8200 §8.1). Addresses are offsets into `bytes`. */
 export function verifyUdpChecksumIpv6(bytes: Uint8Array, off: number, length: number, srcOff: number, dstOff: number): WireStatus {
   if (!inRange(bytes, off, length) || length < UDP_HEADER_BYTES) return WireStatus.BadRange;
@@ -64,20 +56,14 @@ export function writeUdpHeader(bytes: Uint8Array, off: number, srcPort: number, 
   return UDP_HEADER_BYTES;
 }
 
-/** Stores a computed checksum; a result of zero is sent as 0xffff, since zero means "none" (RFC 768). */
-function storeChecksum(bytes: Uint8Array, off: number, length: number, pseudo: number): void {
-  writeU16(bytes, off + UDP_CHECKSUM, 0);
-  writeU16(bytes, off + UDP_CHECKSUM, internetChecksum(bytes, off, length, pseudo) || 0xffff);
-}
-
-/** Computes and stores the checksum of the datagram at `off` (header and payload written) over IPv4. */
-export function fillUdpChecksumIpv4(bytes: Uint8Array, off: number, length: number, src: number, dst: number): void {
-  if (!inRange(bytes, off, length) || length < UDP_HEADER_BYTES) return;
-  storeChecksum(bytes, off, length, ipv4PseudoHeaderSum(src, dst, IpProtocol.Udp, length));
-}
-
-/** Computes and stores the checksum over IPv6; addresses are offsets into `bytes`. */
+/**
+ * Computes and stores the checksum of the datagram at `off` (header and payload written) over
+ * IPv6; addresses are offsets into `bytes`. A result of zero is sent as 0xffff, since zero means
+ * "none" (RFC 768).
+ */
 export function fillUdpChecksumIpv6(bytes: Uint8Array, off: number, length: number, srcOff: number, dstOff: number): void {
   if (!inRange(bytes, off, length) || length < UDP_HEADER_BYTES) return;
-  storeChecksum(bytes, off, length, ipv6PseudoHeaderSum(bytes, srcOff, dstOff, IpProtocol.Udp, length));
+  writeU16(bytes, off + UDP_CHECKSUM, 0);
+  const pseudo = ipv6PseudoHeaderSum(bytes, srcOff, dstOff, IpProtocol.Udp, length);
+  writeU16(bytes, off + UDP_CHECKSUM, internetChecksum(bytes, off, length, pseudo) || 0xffff);
 }

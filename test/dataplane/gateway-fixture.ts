@@ -2,7 +2,6 @@
 import { NobleAeadBackend } from '../../src/crypto/noble-backend.js';
 import type { AeadBackend } from '../../src/crypto/aead.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
-import { formatIpv4 } from '../../src/config/address-fields.js';
 import { DropCounters } from '../../src/dataplane/drop-reason.js';
 import { formatMacAddress } from '../../src/link/link-addresses.js';
 import { compileLinkSettings } from '../../src/link/link-config.js';
@@ -47,8 +46,8 @@ function selector(spec: { local?: string; remote?: string }): TrafficSelector {
 /** The real link layer of a gateway, with its red host and its peer already resolved. */
 function linkFor(redMac: number, blackMac: number, router: string, tep: number, drops: DropCounters, host: Uint8Array, hostMac: number, peerTep: number, peerMac: number): LinkServices {
   const settings = compileLinkSettings({
-    redMac: formatMacAddress(redMac), blackMac: formatMacAddress(blackMac), routerAddress: router, routerPrefixLength: 64,
-    tepAddress: formatIpv4(tep), tepPrefixLength: 24, tunnelInnerMtu: 1446,
+    redMac: formatMacAddress(redMac), blackMac: formatMacAddress(blackMac), routerAddress: ipv6(router), routerPrefixLength: 64,
+    tepAddress: tep, tepPrefixLength: 24, tunnelInnerMtu: 1446,
     icmpErrors: { perSecond: 10_000, burst: 10_000 },
   });
   const link = new LinkServices(settings, drops);

@@ -4,7 +4,7 @@ import { compileLinkSettings, type LinkConfig } from '../../src/link/link-config
 import { LinkServices } from '../../src/link/link-services.js';
 import { NeighborSend, NeighborState } from '../../src/link/neighbor-table.js';
 import { LinkPort } from '../../src/link/transmit-queue.js';
-import { inReceiveSlot, LINK_CONFIG, sentOn } from './link-fixture.js';
+import { inReceiveSlot, ipv6Bytes, LINK_CONFIG, sentOn } from './link-fixture.js';
 
 // Reference frames from scapy 2.5: Ether()/IPv6()/ICMPv6ND_*()/ICMPv6NDOpt*(), checksums by scapy
 // (the RA with prf=0: medium router preference, RFC 4191 §2.2).
@@ -165,7 +165,7 @@ describe('NeighborDiscovery: Router Advertisements (RFC 4861 §6.2)', () => {
   });
 
   it('sets A only for a /64 prefix and puts the router lifetime and MTU configured', () => {
-    const { services, transmit } = setup({ routerPrefixLength: 56, routerAddress: '2001:db8:100::1', tunnelInnerMtu: 1280, routerAdvertisements: { routerLifetimeSeconds: 0 } });
+    const { services, transmit } = setup({ routerPrefixLength: 56, routerAddress: ipv6Bytes('2001:db8:100::1'), tunnelInnerMtu: 1280, routerAdvertisements: { routerLifetimeSeconds: 0 } });
     feed(services, RS, 0);
     services.poll(0);
     const ra = Buffer.from(sentOn(transmit, LinkPort.Red)[0], 'hex');

@@ -1,34 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  checksumAdjust16,
-  checksumAdjust32,
-  checksumAdjustBytes,
-  internetChecksum,
-  ipv4PseudoHeaderSum,
-  ipv6PseudoHeaderSum,
-  onesComplementSum,
-} from '../../src/wire/checksum.js';
+import { checksumAdjust16, internetChecksum, ipv6PseudoHeaderSum } from '../../src/wire/checksum.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 describe('internet checksum (RFC 1071)', () => {
-  it('matches the RFC 1071 §3 numerical example', () => {
+  it('matches the RFC 1071 §3 numerical example (sum 0xddf2)', () => {
     const bytes = hex('0001 f203 f4f5 f6f7');
-    expect(onesComplementSum(bytes, 0, 8)).toBe(0xddf2);
     expect(internetChecksum(bytes, 0, 8)).toBe(0x220d);
   });
 
   it('pads an odd final byte with zero and honours the range offset', () => {
     const bytes = hex('ff 0001 f203 f4f5 f6f7 ab');
-    expect(onesComplementSum(bytes, 1, 8)).toBe(0xddf2);
-    // 0xddf2 + 0xab00 = 0x188f2 -> 0x88f3
-    expect(onesComplementSum(bytes, 1, 9)).toBe(0x88f3);
+    expect(internetChecksum(bytes, 1, 8)).toBe(0x220d);
+    // 0xddf2 + 0xab00 = 0x188f2 -> 0x88f3, complemented 0x770c
+    expect(internetChecksum(bytes, 1, 9)).toBe(0x770c);
   });
 
   it('chains ranges through the initial sum', () => {
     const bytes = hex('0001 f203 f4f5 f6f7');
-    expect(onesComplementSum(bytes, 4, 4, onesComplementSum(bytes, 0, 4))).toBe(0xddf2);
+    // 0x0001 + 0xf203: the sum of the first four bytes.
+    expect(internetChecksum(bytes, 4, 4, 0xf204)).toBe(0x220d);
   });
 
   it('verifies to zero over a real IPv4 header (checksum 0xb861)', () => {
@@ -37,13 +29,6 @@ describe('internet checksum (RFC 1071)', () => {
     header[10] = 0;
     header[11] = 0;
     expect(internetChecksum(header, 0, 20)).toBe(0xb861);
-  });
-
-  it('gives the UDP checksum scapy computed for IPv4 with the pseudo-header', () => {
-    // 192.0.2.1 -> 198.51.100.7, UDP 4500 -> 4500, payload 0xff, checksum 0xf176 (scapy).
-    const udp = hex('1194 1194 0009 f176 ff');
-    const pseudo = ipv4PseudoHeaderSum(0xc0000201, 0xc6336407, 17, 9);
-    expect(internetChecksum(udp, 0, 9, pseudo)).toBe(0);
   });
 
   it('gives the UDP checksum scapy computed for IPv6 with the RFC 8200 §8.1 pseudo-header', () => {
@@ -79,21 +64,6 @@ describe('incremental update (RFC 1624)', () => {
         b[word * 2] = value >>> 8;
         b[word * 2 + 1] = value & 0xff;
         expect(checksumAdjust16(before, old, value)).toBe(internetChecksum(b, 0, 20));
-      }),
-    );
-  });
-
-  it('equals a full recomputation after an address rewrite (32-bit and byte-range forms)', () => {
-    fc.assert(
-      fc.property(header, fc.integer({ min: 0, max: 0xffffffff }), (b, address) => {
-        const before = internetChecksum(b, 0, 20);
-        const old = ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0;
-        const fresh = new Uint8Array([address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff, address & 0xff]);
-        const viaBytes = checksumAdjustBytes(before, b, 12, fresh, 0, 4);
-        b.set(fresh, 12);
-        const full = internetChecksum(b, 0, 20);
-        expect(checksumAdjust32(before, old, address)).toBe(full);
-        expect(viaBytes).toBe(full);
       }),
     );
   });

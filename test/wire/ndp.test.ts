@@ -10,16 +10,12 @@ import {
   parseNdp,
   PREFIX_FLAG_AUTONOMOUS,
   PREFIX_FLAG_ON_LINK,
-  PrefixInformation,
-  RA_FLAG_OTHER,
-  readPrefixInformation,
   writeLinkLayerOption,
   writeMtuOption,
   writeNeighborAdvertisement,
   writeNeighborSolicitation,
   writePrefixOption,
   writeRouterAdvertisement,
-  writeRouterSolicitation,
 } from '../../src/wire/ndp.js';
 import { WireStatus } from '../../src/wire/status.js';
 
@@ -85,16 +81,9 @@ describe('parseNdp', () => {
   it('parses a Router Advertisement with MTU and two prefixes', () => {
     const { status, m, b } = parse(RA);
     expect(status).toBe(WireStatus.Ok);
-    expect(m).toMatchObject({ type: Icmpv6Type.RouterAdvertisement, curHopLimit: 64, routerLifetime: 1800, reachableTime: 30000, retransTimer: 1000, mtu: 1480, prefixCount: 2 });
-    expect(m.flags & RA_FLAG_OTHER).toBe(RA_FLAG_OTHER);
+    expect(m).toMatchObject({ type: Icmpv6Type.RouterAdvertisement, curHopLimit: 64, flags: 0x48, routerLifetime: 1800, reachableTime: 30000, retransTimer: 1000, mtu: 1480, prefixCount: 2 });
     expect(readU48(b, m.sourceMacOffset)).toBe(MAC1);
-    const p = new PrefixInformation();
-    readPrefixInformation(b, m.prefixOffsets[0], p);
-    expect(p).toMatchObject({ prefixLength: 64, flags: PREFIX_FLAG_ON_LINK | PREFIX_FLAG_AUTONOMOUS, validLifetime: 86400, preferredLifetime: 14400 });
-    expect(b.subarray(p.prefixOffset, p.prefixOffset + 16)).toEqual(hex(P1));
-    readPrefixInformation(b, m.prefixOffsets[1], p);
-    expect(p).toMatchObject({ prefixLength: 48, flags: PREFIX_FLAG_ON_LINK, validLifetime: 600, preferredLifetime: 300 });
-    expect(b.subarray(p.prefixOffset, p.prefixOffset + 16)).toEqual(hex(P2));
+    expect([b[m.prefixOffsets[0]], b[m.prefixOffsets[1]]]).toEqual([NdpOption.PrefixInformation, NdpOption.PrefixInformation]);
   });
 
   it('requires hop limit 255 and code 0', () => {
@@ -153,7 +142,7 @@ describe('NDP writers', () => {
     return b.subarray(0, 40 + length);
   }
 
-  it('rebuild the reference NS, NA and RS', () => {
+  it('rebuild the reference NS and NA', () => {
     const target = hex(GLOBAL);
     const ns = frame(LL2, SOLICITED, (b) => {
       const n = writeNeighborSolicitation(b, 40, target, 0);
@@ -165,11 +154,6 @@ describe('NDP writers', () => {
       return n + writeLinkLayerOption(b, 40 + n, NdpOption.TargetLinkLayerAddress, MAC1);
     });
     expect(na).toEqual(hex(NA));
-    const rs = frame(LL2, ALL_ROUTERS, (b) => {
-      const n = writeRouterSolicitation(b, 40);
-      return n + writeLinkLayerOption(b, 40 + n, NdpOption.SourceLinkLayerAddress, MAC2);
-    });
-    expect(rs).toEqual(hex(RS));
   });
 
   it('rebuild the reference RA with MTU and prefix options', () => {
@@ -188,7 +172,6 @@ describe('NDP writers', () => {
     const target = hex(GLOBAL);
     expect(writeNeighborSolicitation(new Uint8Array(23), 0, target, 0)).toBe(0);
     expect(writeNeighborAdvertisement(new Uint8Array(23), 0, 0, target, 0)).toBe(0);
-    expect(writeRouterSolicitation(new Uint8Array(7), 0)).toBe(0);
     expect(writeRouterAdvertisement(new Uint8Array(15), 0, 64, 0, 0, 0, 0)).toBe(0);
     expect(writeLinkLayerOption(new Uint8Array(7), 0, 1, MAC1)).toBe(0);
     expect(writeMtuOption(new Uint8Array(7), 0, 1280)).toBe(0);

@@ -11,11 +11,10 @@ import { Icmpv4Message, parseIcmpv4, parseIcmpv4Quote } from '../../src/wire/icm
 import { Icmpv6Message, parseIcmpv6 } from '../../src/wire/icmpv6.js';
 import { decrementIpv4Ttl, Ipv4Header, parseIpv4, parseIpv4Quote, writeIpv4Ecn } from '../../src/wire/ipv4.js';
 import { decrementHopLimit, IPV6_NO_UPPER_LAYER, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, walkIpv6Extensions } from '../../src/wire/ipv6.js';
-import { MobilityHeader, parseMobilityHeader } from '../../src/wire/mobility.js';
 import { NdpMessage, parseNdp } from '../../src/wire/ndp.js';
 import { IpProtocol } from '../../src/wire/protocol.js';
 import { WireStatus } from '../../src/wire/status.js';
-import { parseUdp, UdpHeader, verifyUdpChecksumIpv4, verifyUdpChecksumIpv6 } from '../../src/wire/udp.js';
+import { parseUdp, UdpHeader, verifyUdpChecksumIpv6 } from '../../src/wire/udp.js';
 
 const RUNS = { numRuns: 2000 };
 
@@ -180,12 +179,11 @@ describe('parsers on arbitrary input', () => {
     }
   });
 
-  it('UDP and its checksums', () => {
+  it('UDP and its IPv6 checksum', () => {
     const u = new UdpHeader();
     fc.assert(
       fc.property(input, fc.integer({ min: -2, max: 170 }), ({ bytes, off, len }, addr) => {
         if (parseUdp(bytes, off, len, u) === WireStatus.Ok) expect(within(u.payloadOffset, u.payloadLength, off, len)).toBe(true);
-        verifyUdpChecksumIpv4(bytes, off, len, 0xc0000201, 0xc0000202);
         verifyUdpChecksumIpv6(bytes, off, len, addr, addr);
       }),
       RUNS,
@@ -226,10 +224,9 @@ describe('parsers on arbitrary input', () => {
     );
   });
 
-  it('ESP, ESP-in-UDP and Mobility Header', () => {
+  it('ESP and ESP-in-UDP', () => {
     const esp = new EspHeader();
     const trailer = new EspTrailer();
-    const mh = new MobilityHeader();
     fc.assert(
       fc.property(input, ({ bytes, off, len }) => {
         if (parseEsp(bytes, off, len, esp) === WireStatus.Ok) expect(within(esp.payloadOffset, esp.payloadLength, off, len)).toBe(true);
@@ -237,7 +234,6 @@ describe('parsers on arbitrary input', () => {
           expect(trailer.payloadLength + trailer.padLength + 2).toBe(len);
         }
         classifyEspInUdp(bytes, off, len);
-        if (parseMobilityHeader(bytes, off, len, mh) === WireStatus.Ok) expect(mh.headerLength).toBeLessThanOrEqual(len);
       }),
       RUNS,
     );

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { onesComplementSum } from '../../src/wire/checksum.js';
-import {
-  fillUdpChecksumIpv4,
-  fillUdpChecksumIpv6,
-  parseUdp,
-  UdpHeader,
-  verifyUdpChecksumIpv4,
-  verifyUdpChecksumIpv6,
-  writeUdpHeader,
-} from '../../src/wire/udp.js';
+import { internetChecksum, ipv6PseudoHeaderSum } from '../../src/wire/checksum.js';
+import { fillUdpChecksumIpv6, parseUdp, UdpHeader, verifyUdpChecksumIpv6, writeUdpHeader } from '../../src/wire/udp.js';
 import { WireStatus } from '../../src/wire/status.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
-const SRC4 = 0xc0000201; // 192.0.2.1
-const DST4 = 0xc0000202; // 192.0.2.2
 /** scapy: IP(192.0.2.1 -> 192.0.2.2) / UDP(53 -> 1024) / "abc" */
 const UDP4 = '4500001f000100004011f6c9c0000201c0000202 0035 0400 000b b33c 616263';
 /** scapy: IPv6(2001:db8::1 -> 2001:db8::2) / UDP(5000 -> 6000) / "hi" */
@@ -38,33 +28,25 @@ describe('parseUdp', () => {
 });
 
 describe('UDP checksums', () => {
-  it('verifies the IPv4 reference and detects corruption', () => {
-    const b = hex(UDP4);
-    expect(verifyUdpChecksumIpv4(b, 20, 11, SRC4, DST4)).toBe(WireStatus.Ok);
-    expect(verifyUdpChecksumIpv4(b, 20, 11, SRC4, DST4 + 1)).toBe(WireStatus.BadChecksum);
-    b[30] ^= 0x20;
-    expect(verifyUdpChecksumIpv4(b, 20, 11, SRC4, DST4)).toBe(WireStatus.BadChecksum);
+  it('verifies the IPv6 reference, detects corruption and refuses a zero checksum (RFC 8200 §8.1)', () => {
+    const b = hex(UDP6);
+    expect(verifyUdpChecksumIpv6(b, 40, 10, 8, 24)).toBe(WireStatus.Ok);
+    b[48] ^= 0x20;
+    expect(verifyUdpChecksumIpv6(b, 40, 10, 8, 24)).toBe(WireStatus.BadChecksum);
+    const zero = hex(UDP6);
+    zero[46] = 0;
+    zero[47] = 0;
+    expect(verifyUdpChecksumIpv6(zero, 40, 10, 8, 24)).toBe(WireStatus.BadChecksum);
   });
 
-  it('accepts a zero checksum on IPv4 only (RFC 768, RFC 8200 §8.1)', () => {
-    const b4 = hex(UDP4);
-    b4[26] = 0;
-    b4[27] = 0;
-    expect(verifyUdpChecksumIpv4(b4, 20, 11, SRC4, DST4)).toBe(WireStatus.Ok);
-    const b6 = hex(UDP6);
-    expect(verifyUdpChecksumIpv6(b6, 40, 10, 8, 24)).toBe(WireStatus.Ok);
-    b6[46] = 0;
-    b6[47] = 0;
-    expect(verifyUdpChecksumIpv6(b6, 40, 10, 8, 24)).toBe(WireStatus.BadChecksum);
-  });
-
-  it('writes header and checksum identical to the references', () => {
+  it('writes headers identical to the references: a zero checksum over IPv4 (RFC 768), a computed one over IPv6', () => {
     const b4 = hex(UDP4);
     b4.fill(0, 20, 28);
     expect(writeUdpHeader(b4, 20, 53, 1024, 11)).toBe(8);
-    expect(b4[26] | b4[27]).toBe(0);
-    fillUdpChecksumIpv4(b4, 20, 11, SRC4, DST4);
-    expect(b4).toEqual(hex(UDP4));
+    const reference4 = hex(UDP4);
+    reference4[26] = 0;
+    reference4[27] = 0;
+    expect(b4).toEqual(reference4);
     const b6 = hex(UDP6);
     b6.fill(0, 40, 48);
     writeUdpHeader(b6, 40, 5000, 6000, 10);
@@ -73,18 +55,14 @@ describe('UDP checksums', () => {
   });
 
   it('sends a computed zero as 0xffff', () => {
-    const b = hex(UDP4);
-    // Choose the first payload word so that make the one's-complement sum 0xffff, i.e. a computed checksum of 0.
-    b[26] = 0;
-    b[27] = 0;
-    b[28] = 0;
-    b[29] = 0;
-    const sum = onesComplementSum(b, 20, 11, (SRC4 >>> 16) + (SRC4 & 0xffff) + (DST4 >>> 16) + (DST4 & 0xffff) + 17 + 11);
-    const word = 0xffff - sum;
-    b[28] = word >>> 8;
-    b[29] = word & 0xff;
-    fillUdpChecksumIpv4(b, 20, 11, SRC4, DST4);
-    expect((b[26] << 8) | b[27]).toBe(0xffff);
-    expect(verifyUdpChecksumIpv4(b, 20, 11, SRC4, DST4)).toBe(WireStatus.Ok);
+    const b = hex(UDP6);
+    b.fill(0, 46, 50); // the checksum and the payload word ("hi")
+    // The checksum over a zero payload word, put in as that word, makes the sum 0xffff: a computed 0.
+    const word = internetChecksum(b, 40, 10, ipv6PseudoHeaderSum(b, 8, 24, 17, 10));
+    b[48] = word >>> 8;
+    b[49] = word & 0xff;
+    fillUdpChecksumIpv6(b, 40, 10, 8, 24);
+    expect((b[46] << 8) | b[47]).toBe(0xffff);
+    expect(verifyUdpChecksumIpv6(b, 40, 10, 8, 24)).toBe(WireStatus.Ok);
   });
 });
