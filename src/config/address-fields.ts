@@ -116,5 +116,3 @@ export function formatIpv4(address: number): string {
   return formatAddress(4, BigInt(address >>> 0));
 }
 
-/** Its home is the policy layer; src/daemon still imports it from here. */
-export { formatAddressBytes } from '../policy/address-text.js';

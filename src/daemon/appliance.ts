@@ -5,7 +5,7 @@
  * kernel addresses or routes, so no frame crosses in clear (fail closed).
  */
 import type { ApplianceConfig } from '../config/appliance-config.js';
-import { formatAddressBytes } from '../config/address-fields.js';
+import { formatAddressBytes } from '../policy/address-text.js';
 import { availableParallelism } from 'node:os';
 import { selectAeadBackend } from '../crypto/index.js';
 import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';

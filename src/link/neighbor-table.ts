@@ -14,7 +14,7 @@ import { FrameSlots } from '../dataplane/frame-slots.js';
 import { DropReason, type DropCounters } from '../dataplane/drop-reason.js';
 import { copyBytes, readU32, writeU32, writeU48 } from '../wire/bytes.js';
 import { ETHERNET_DST } from '../wire/ethernet.js';
-import { formatAddress } from '../policy/address-text.js';
+import { formatAddress, readAddressWords } from '../policy/address-text.js';
 import { formatMacAddress } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
@@ -550,7 +550,7 @@ export class Ipv4NeighborTable extends NeighborTable {
   }
 
   protected formatKey(entry: number): string {
-    return formatAddress(4, BigInt(this.keys[entry]));
+    return formatAddress(4, readAddressWords(4, this.keys, entry));
   }
 }
 
@@ -591,8 +591,6 @@ export class Ipv6NeighborTable extends NeighborTable {
   }
 
   protected formatKey(entry: number): string {
-    let value = 0n;
-    for (let i = 0; i < 4; i++) value = (value << 32n) | BigInt(this.keys[entry * 4 + i]);
-    return formatAddress(6, value);
+    return formatAddress(6, readAddressWords(6, this.keys, entry * 4));
   }
 }

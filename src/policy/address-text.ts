@@ -204,7 +204,7 @@ export function writeAddressWords(family: AddressFamily, value: bigint, words: U
   for (let i = 0; i < 4; i++) words[off + i] = Number((value >> BigInt(96 - 32 * i)) & 0xffffffffn);
 }
 
-/** Reads back what writeAddressWords wrote (for tests and control-plane logs, not per packet). */
+/** Reads back what writeAddressWords wrote (for status views and logs, not per packet). */
 export function readAddressWords(family: AddressFamily, words: Uint32Array, off: number): bigint {
   if (family === 4) return BigInt(words[off]);
   let value = 0n;
