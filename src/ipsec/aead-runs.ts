@@ -6,7 +6,6 @@
  *   begin(bytes); k = add(packet) ... added(); submitRest(); take(packet) ...; end().
  */
 import { AEAD_OP_STRIDE, AeadOp, type AeadBackend } from '../crypto/aead.js';
-import { sequenceHigh } from './esp.js';
 
 /**
  * Prepared packets an engine hands to the AEAD backend at a time while its batch is still being
@@ -53,16 +52,16 @@ export class AeadRuns {
 
   /**
    * Adds the op of `packet` (the caller checked `full`): its record says the SA handle, where
-   * the ESP header is, the text length, and the high half of the 64-bit sequence number (ESN).
+   * the ESP header is, the text length, and `sequenceHigh`, the high half of the 64-bit sequence number (ESN).
    * Returns the op index for the caller's own per-op fields; then call `added`.
    */
-  add(packet: number, handle: number, espOffset: number, textLength: number, sequence: number): number {
+  add(packet: number, handle: number, espOffset: number, textLength: number, sequenceHigh: number): number {
     const k = this.count++;
     const o = k * AEAD_OP_STRIDE;
     this.ops[o + AeadOp.Handle] = handle;
     this.ops[o + AeadOp.EspOffset] = espOffset;
     this.ops[o + AeadOp.TextLength] = textLength;
-    this.ops[o + AeadOp.SeqHigh] = sequenceHigh(sequence);
+    this.ops[o + AeadOp.SeqHigh] = sequenceHigh;
     this.packet[k] = packet;
     return k;
   }
@@ -91,9 +90,12 @@ export class AeadRuns {
     return k;
   }
 
-  /** Ends the batch (every handed-over run must be done: take them all, or settle). */
+  /**
+   * Ends the batch: waits for its runs not taken. Only its own: the other engine's runs queued
+   * behind them on the same crypto thread go on while that engine still takes its packets.
+   */
   end(): void {
-    this.backend.settle();
+    if (this.taken < this.submitted && this.ticket[this.submitted - 1] > this.settled) this.backend.settle(this.ticket[this.submitted - 1]);
     this.count = this.submitted = this.taken = 0;
   }
 }

@@ -31,7 +31,7 @@ import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UdpHeader, parseUdp } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
-import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, type EspPackets } from './esp.js';
+import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, sequenceHigh, type EspPackets } from './esp.js';
 import { ESP_IN_UDP_PORT, EspHeader, EspTrailer, UdpEncapsulated, classifyEspInUdp, parseEsp, parseEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
@@ -198,7 +198,7 @@ export class EspDecryptor {
     }
     const seq = replay.checked;
 
-    const k = this.runs.add(i, sa.handle, esp, espLength - ESP_HEADER_BYTES - ESP_ICV_BYTES, seq);
+    const k = this.runs.add(i, sa.handle, esp, espLength - ESP_HEADER_BYTES - ESP_ICV_BYTES, sequenceHigh(seq));
     this.opSeq[k] = seq;
     this.opIpStart[k] = s;
     this.opHeadersEnd[k] = udpEncapsulated ? upper : esp;

@@ -19,12 +19,12 @@ import {
   IPV6_HEADER_BYTES, IPV6_PAYLOAD_LENGTH, Ipv6ExtensionWalk, Ipv6Header, parseIpv6, walkIpv6Extensions,
   writeIpv6Header,
 } from '../wire/ipv6.js';
-import { IpProtocol } from '../wire/protocol.js';
+import { DEFAULT_TTL, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_HEADER_BYTES, fillUdpChecksumIpv6, writeUdpHeader } from '../wire/udp.js';
 import { outerEcnOnEncapsulation } from '../tunnel/ecn-tunneling.js';
 import { AeadRuns } from './aead-runs.js';
-import { EspStatus, NO_ESP_PACKETS, OUTER_TTL, sequenceHigh, type EspPackets } from './esp.js';
+import { EspStatus, NO_ESP_PACKETS, sequenceHigh, type EspPackets } from './esp.js';
 import { ESP_SPI_SEQUENCE_BYTES, ESP_TRAILER_BYTES, espPadLength, writeEspHeader, writeEspTrailer } from '../wire/esp.js';
 import type { SecurityAssociationDatabase } from './sad.js';
 import { SaCounter, type SecurityAssociation } from './security-association.js';
@@ -173,7 +173,7 @@ export class EspEncryptor {
     writeEspTrailer(bytes, s + payloadLength, payloadLength, nextHeader);
     const total = espEnd - outerStart;
     const esp = s - ESP_HEADER_BYTES;
-    this.writeEspHeader(sa, bytes, esp);
+    const seqHigh = this.writeEspHeader(sa, bytes, esp);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);
     // RFC 4301 §5.1.2.1: DSCP copied from the inner header; ECN per RFC 6040 §4.1 normal mode.
     const outerTos = (tos & 0xfc) | outerEcnOnEncapsulation(tos & 0x03);
@@ -183,7 +183,7 @@ export class EspEncryptor {
       h.flowLabel = 0;
       h.payloadLength = total - IPV6_HEADER_BYTES;
       h.nextHeader = protocol;
-      h.hopLimit = OUTER_TTL;
+      h.hopLimit = DEFAULT_TTL;
       writeIpv6Header(bytes, outerStart, h, sa.source, 0, sa.destination, 0);
     } else {
       const h = this.outer4;
@@ -195,13 +195,13 @@ export class EspEncryptor {
       h.dontFragment = sa.dfBit === 'copy' ? df : sa.dfBit === 'set';
       h.moreFragments = false;
       h.fragmentOffset = 0;
-      h.ttl = OUTER_TTL;
+      h.ttl = DEFAULT_TTL;
       h.protocol = protocol;
       h.src = sa.sourceV4;
       h.dst = sa.destinationV4;
       writeIpv4Header(bytes, outerStart, h);
     }
-    return this.queue(sa, i, outerStart, total, esp, textLength);
+    return this.queue(sa, i, outerStart, total, esp, textLength, seqHigh);
   }
 
   /**
@@ -246,7 +246,7 @@ export class EspEncryptor {
     const total = espEnd - newStart;
     copyBytes(bytes, newStart, bytes, s, insert - s);
     const esp = insert - ESP_HEADER_BYTES;
-    this.writeEspHeader(sa, bytes, esp);
+    const seqHigh = this.writeEspHeader(sa, bytes, esp);
     const protocol = this.writeUdp(sa, bytes, esp, espEnd);
     if (version === 4) {
       setIpv4LengthAndProtocol(bytes, newStart, total, protocol);
@@ -254,7 +254,7 @@ export class EspEncryptor {
       bytes[nextHeaderByte - front] = protocol;
       writeU16(bytes, newStart + IPV6_PAYLOAD_LENGTH, total - IPV6_HEADER_BYTES);
     }
-    return this.queue(sa, i, newStart, total, esp, textLength);
+    return this.queue(sa, i, newStart, total, esp, textLength, seqHigh);
   }
 
   /** Next sequence number into sa.lastSeq. RFC 4303 §3.3.3: when they run out, expire the SA for rekey. */
@@ -278,14 +278,17 @@ export class EspEncryptor {
 
   /**
    * SPI, low 32 bits of sa.lastSeq, and the IV: the full 64-bit sequence number (RFC 4106 §3.1:
-   * unique per key). 32-bit values go out as int32 bit patterns so V8 never boxes them.
+   * unique per key). 32-bit values go out as int32 bit patterns so V8 never boxes them. Returns
+   * the high half of the sequence number, which the AEAD op needs too (ESN, RFC 4106 §5).
    */
-  private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number): void {
+  private writeEspHeader(sa: SecurityAssociation, bytes: Uint8Array, esp: number): number {
     const seq = sa.lastSeq;
     const low = seq | 0;
+    const high = sequenceHigh(seq);
     writeEspHeader(bytes, esp, sa.spi | 0, low);
-    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, sequenceHigh(seq));
+    writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES, high);
     writeU32(bytes, esp + ESP_SPI_SEQUENCE_BYTES + 4, low);
+    return high;
   }
 
   /** Writes the RFC 3948 §2.1 UDP header in front of the ESP header if the SA uses it; returns the IP protocol. */
@@ -298,8 +301,8 @@ export class EspEncryptor {
   }
 
   /** Adds the AEAD op and points packet i at its ESP packet. */
-  private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number): EspStatus {
-    const k = this.runs.add(i, sa.handle, esp, textLength, sa.lastSeq);
+  private queue(sa: SecurityAssociation, i: number, outer: number, total: number, esp: number, textLength: number, seqHigh: number): EspStatus {
+    const k = this.runs.add(i, sa.handle, esp, textLength, seqHigh);
     this.opOuter[k] = outer;
     this.opUdpChecksum[k] = sa.udpEncapsulated && (this.packets.bytes[outer] >>> 4) === 6 ? esp - UDP_HEADER_BYTES : -1;
     this.opSa[k] = sa;

@@ -96,8 +96,6 @@ export const NO_ESP_PACKETS: EspPackets = {
 
 /** ESP header through IV in front of the payload; trailer (Pad Length, Next Header) and ICV behind it, with no padding. */
 export const ESP_MIN_OVERHEAD = ESP_HEADER_BYTES + ESP_TRAILER_BYTES + ESP_ICV_BYTES;
-/** TTL / hop limit of outer headers written in tunnel mode. */
-export const OUTER_TTL = 64;
 
 /**
  * The high 32 bits of a 64-bit ESP sequence number, held exactly in a double (below 2^53):

@@ -7,7 +7,8 @@ import { DropReason } from '../dataplane/drop-reason.js';
 import { copyBytes, readU48 } from '../wire/bytes.js';
 import { ICMPV6_HEADER_BYTES, Icmpv6Type, writeIcmpv6Echo } from '../wire/icmpv6.js';
 import { isIpv6Multicast, isIpv6Unspecified } from '../wire/ipv6.js';
-import { DEFAULT_HOP_LIMIT, Icmpv6FrameBuilder } from './icmpv6-frame-builder.js';
+import { Icmpv6FrameBuilder } from './icmpv6-frame-builder.js';
+import { DEFAULT_TTL } from '../wire/protocol.js';
 import { ownedIpv6 } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
 import type { ReceivedIcmpv6 } from './received-icmpv6.js';
@@ -44,7 +45,7 @@ export class EchoResponder {
     }
     const out = this.builder.bytes;
     // §4.2: from the address the request went to, with the request's identifier, sequence and data.
-    const off = this.builder.begin(readU48(bytes, m.ethernet.srcOffset), owned, 0, bytes, src, DEFAULT_HOP_LIMIT);
+    const off = this.builder.begin(readU48(bytes, m.ethernet.srcOffset), owned, 0, bytes, src, DEFAULT_TTL);
     if (off < 0) return DropReason.TxError;
     writeIcmpv6Echo(out, off, Icmpv6Type.EchoReply, m.icmp.identifier, m.icmp.sequence);
     copyBytes(out, off + ICMPV6_HEADER_BYTES, bytes, m.offset + ICMPV6_HEADER_BYTES, m.length - ICMPV6_HEADER_BYTES);

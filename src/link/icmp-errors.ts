@@ -22,9 +22,8 @@ import {
   IPV6_DST, IPV6_HEADER_BYTES, IPV6_SRC, Ipv6ExtensionWalk, Ipv6Header, isIpv6Multicast, parseIpv6, walkIpv6Extensions, writeIpv6Header,
   isIpv6Unspecified,
 } from '../wire/ipv6.js';
-import { EtherType, IpProtocol } from '../wire/protocol.js';
+import { DEFAULT_TTL, EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
-import { DEFAULT_HOP_LIMIT } from './icmpv6-frame-builder.js';
 import { ipv4PrefixMask, isGroupMacAt, isOnTepLink } from './link-addresses.js';
 import { Icmpv4ErrorSource, type IcmpErrorSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
@@ -34,8 +33,6 @@ import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 export const DESTINATION_UNREACHABLE_NO_ROUTE = 0;
 /** Time Exceeded code "hop limit exceeded in transit" (RFC 4443 §3.3). */
 const TIME_EXCEEDED_HOP_LIMIT = 0;
-/** TTL of ICMPv4 errors (RFC 1700 default TTL). */
-const DEFAULT_TTL = 64;
 
 export class IcmpErrorCounters {
   destinationUnreachableSent = 0;
@@ -64,7 +61,7 @@ export class IcmpErrorSender {
   constructor(private readonly settings: IcmpErrorSettings, private readonly transmit: LinkTransmitQueue) {
     this.bucket = new TokenBucket(settings.icmpErrors.perSecond, settings.icmpErrors.burst);
     this.header6.nextHeader = IpProtocol.Icmpv6;
-    this.header6.hopLimit = DEFAULT_HOP_LIMIT;
+    this.header6.hopLimit = DEFAULT_TTL;
     this.header4.protocol = IpProtocol.Icmpv4;
     this.header4.ttl = DEFAULT_TTL;
   }

@@ -10,9 +10,6 @@ import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 const HEADERS_BYTES = ETHERNET_HEADER_BYTES + IPV6_HEADER_BYTES;
-/** Hop limit of the packets the router originates other than NDP (IANA's default hop limit). */
-export const DEFAULT_HOP_LIMIT = 64;
-
 export class Icmpv6FrameBuilder {
   private readonly header = new Ipv6Header();
   private frame = -1;

@@ -32,3 +32,6 @@ export const EtherType = Object.freeze({
   /** 802.1ad service VLAN tag (outer tag of QinQ). */
   ServiceVlan: 0x88a8,
 });
+
+/** TTL (IPv4) and Hop Limit (IPv6) of packets the appliance originates: IANA's default, 64 (RFC 1700). */
+export const DEFAULT_TTL = 64;

@@ -22,7 +22,7 @@ function recording(): { backend: AeadBackend; runs: [number, number][] } {
 
 function fill(runs: AeadRuns, handle: number, packets: number): void {
   for (let p = 0; p < packets; p++) {
-    runs.add(p, handle, p * STRIDE, TEXT, p + 1);
+    runs.add(p, handle, p * STRIDE, TEXT, 0);
     runs.added();
   }
 }
@@ -56,12 +56,12 @@ describe('AeadRuns', () => {
     runs.end();
   });
 
-  it('is full at its capacity; the ESN high half of each sequence number goes into the op record', () => {
+  it('is full at its capacity; each op record holds the SA handle, ESP offset, text length and ESN high half', () => {
     const runs = new AeadRuns(new NobleAeadBackend(), false, 2);
     runs.begin(new Uint8Array(2 * STRIDE));
-    runs.add(0, 1, 0, TEXT, 5 * 2 ** 32 + 7);
+    runs.add(0, 1, 0, TEXT, 5);
     expect(runs.full).toBe(false);
-    runs.add(1, 1, STRIDE, TEXT, 1);
+    runs.add(1, 1, STRIDE, TEXT, 0);
     expect(runs.full).toBe(true);
     expect(Array.from(runs.ops.subarray(0, 4))).toEqual([1, 0, TEXT, 5]);
     runs.end();
