@@ -141,14 +141,11 @@ export class Pipeline {
   // Per-slot state of the batch in flight.
   private readonly verdict: Uint8Array;
   private readonly l2Mode: Uint8Array;
-  /** The received destination MAC in MacLearningTable's halves: first 2 bytes, last 4 as int32. */
-  private readonly l2DstHi: Int32Array;
-  private readonly l2DstLo: Int32Array;
   /** The received destination and source MAC as bytes (12 per slot), written back by L2 Preserve and ICMP errors. */
   private readonly l2Macs: Uint8Array;
   /** L2 Route templates: destination 0 (the neighbor layer fills it in) and our MAC; red at 0, black at 12. */
   private readonly routeMacs = new Uint8Array(2 * ETHERNET_ADDRESSES_BYTES);
-  /** Our red MAC in the halves of l2DstHi/l2DstLo (gateway role). */
+  /** Our red MAC in MacLearningTable's halves: first 2 bytes, last 4 as int32 (gateway role). */
   private readonly redMacHi: number;
   private readonly redMacLo: number;
   private readonly l2Vlan: Int32Array;
@@ -189,8 +186,6 @@ export class Pipeline {
     this.txBlack = new TransmitList(n);
     this.verdict = new Uint8Array(n);
     this.l2Mode = new Uint8Array(n);
-    this.l2DstHi = new Int32Array(n);
-    this.l2DstLo = new Int32Array(n);
     this.l2Macs = new Uint8Array(n * ETHERNET_ADDRESSES_BYTES);
     if (parts.link !== null) {
       writeU48(this.routeMacs, ETHERNET_SRC, parts.link.settings.redMac);
@@ -267,7 +262,7 @@ export class Pipeline {
     const l3 = this.eth.l3Offset;
     const link = this.link!;
     const group = (bytes[frame] & 1) !== 0;
-    if (!group && (this.l2DstLo[i] !== this.redMacLo || this.l2DstHi[i] !== this.redMacHi)) {
+    if (!group && ((readU32(bytes, frame + 2) | 0) !== this.redMacLo || readU16(bytes, frame) !== this.redMacHi)) {
       this.counters.notForUs++;
       return Verdict.Consumed;
     }
@@ -347,10 +342,11 @@ export class Pipeline {
       case SpdAction.Protect: {
         // Inbound clear traffic that policy says must be protected (RFC 4301 §5.2).
         if (direction === Direction.Inbound) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
-        const length = this.ipLength(bytes, l3, avail);
-        if (length < 0) return this.drop(DropReason.Malformed);
+        // The header the extraction parsed (or the caller's).
+        const ipv4 = parsed ?? (bytes[l3] >>> 4 === 4 ? this.extractor.v4 : null);
+        const length = ipv4 !== null ? ipv4.totalLength : IPV6_HEADER_BYTES + this.extractor.v6.payloadLength;
         this.setPacket(i, l3, length);
-        return this.sealOrDrop(i, index, length, bytes[l3] >>> 4 === 4 ? this.v4 : null, now);
+        return this.sealOrDrop(i, index, length, ipv4, now);
       }
       default:
         return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
@@ -626,11 +622,11 @@ export class Pipeline {
     for (let i = 0; i < count; i++) {
       switch (this.verdict[i]) {
         case Verdict.BridgeToRed:
-          if (this.stations.sideOf(this.l2DstHi[i], this.l2DstLo[i], now) === Port.Black) this.counters.filtered++;
+          if (this.sideOfDestination(i, now) === Port.Black) this.counters.filtered++;
           else this.txRed.slots[this.txRed.count++] = i;
           break;
         case Verdict.BridgeToBlack:
-          if (this.stations.sideOf(this.l2DstHi[i], this.l2DstLo[i], now) === Port.Red) this.counters.filtered++;
+          if (this.sideOfDestination(i, now) === Port.Red) this.counters.filtered++;
           else this.txBlack.slots[this.txBlack.count++] = i;
           break;
         case Verdict.ForwardToRed:
@@ -712,14 +708,18 @@ export class Pipeline {
     const e = this.eth;
     const dst = e.dstOffset;
     const src = e.srcOffset;
-    this.l2DstHi[i] = readU16(bytes, dst);
-    this.l2DstLo[i] = readU32(bytes, dst + 2) | 0;
     const macs = i * ETHERNET_ADDRESSES_BYTES;
     for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[dst + k];
     if ((bytes[src] & 1) === 0) this.stations.learn(readU16(bytes, src), readU32(bytes, src + 2) | 0, side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : TWO_VLAN_TAGS;
     this.l2Mode[i] = L2Mode.Preserve;
+  }
+
+  /** The side the received destination MAC of slot i was learned on, or -1. */
+  private sideOfDestination(i: number, now: number): number {
+    const dst = i * ETHERNET_ADDRESSES_BYTES;
+    return this.stations.sideOf(readU16(this.l2Macs, dst), readU32(this.l2Macs, dst + 2) | 0, now);
   }
 
   /** Points slot i at the bytes the next stage works on: an IP packet, or (after the L2 rewrite) a frame. */
@@ -732,14 +732,6 @@ export class Pipeline {
   private routeToBlack(i: number, destination: number): void {
     this.l2Mode[i] = L2Mode.Route;
     this.nextHop[i] = destination;
-  }
-
-  /** Length of the IP packet at l3, whose header bridgedIp's extraction has checked; leaves an IPv4 header parsed in this.v4. */
-  private ipLength(bytes: Uint8Array, l3: number, avail: number): number {
-    const version = bytes[l3] >>> 4;
-    if (version === 4) return reparseIpv4(bytes, l3, avail, this.v4) === WireStatus.Ok ? this.v4.totalLength : -1;
-    if (version === 6) return parseIpv6(bytes, l3, avail, this.v6) === WireStatus.Ok ? IPV6_HEADER_BYTES + this.v6.payloadLength : -1;
-    return -1;
   }
 
   private ipHeaderLength(bytes: Uint8Array, l3: number): number {

@@ -49,8 +49,9 @@ const ICMP_TYPE_CODE_BYTES = 2;
  * extractor per data-plane stage extracts any number of packets without allocating.
  */
 export class PacketSelectorExtractor {
-  private readonly v4 = new Ipv4Header();
-  private readonly v6 = new Ipv6Header();
+  /** The IP header the last `extract` parsed (v4 or v6, by the packet's version): callers read it instead of parsing again. */
+  readonly v4 = new Ipv4Header();
+  readonly v6 = new Ipv6Header();
   private readonly walk = new Ipv6ExtensionWalk();
 
   /**
