@@ -671,8 +671,13 @@ static napi_value port_receive(napi_env env, napi_callback_info info) {
       !get_integer(env, argv[6], E_INVALID_ARGUMENT, "maxFrames", 0, INT32_MAX, &max)) {
     return NULL;
   }
+  if (headroom >= slot_size) {
+    throw_range_error(env, E_INVALID_ARGUMENT, "receive: headroom %lld must be below slotSize %lld", (long long)headroom,
+                      (long long)slot_size);
+    return NULL;
+  }
   int64_t end = first + max;
-  if (headroom >= slot_size || end > (int64_t)s.start_len || end > (int64_t)s.length_len ||
+  if (end > (int64_t)s.start_len || end > (int64_t)s.length_len ||
       end * slot_size > (int64_t)s.bytes_len || end * slot_size > INT32_MAX) {
     throw_error(env, E_INVALID_ARGUMENT,
                 "receive: slots %lld..%lld do not fit the FrameSlots buffer: lower firstSlot or maxFrames",
@@ -753,11 +758,10 @@ static napi_value port_send(napi_env env, napi_callback_info info) {
       !get_integer(env, argv[4], E_INVALID_ARGUMENT, "count", 0, INT32_MAX, &count)) {
     return NULL;
   }
-  bool is_typed;
   napi_typedarray_type list_type;
   void *list;
-  if (napi_is_typedarray(env, argv[3], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[3], &list_type, &list_len, &list, NULL, NULL) != napi_ok ||
+  /* napi_get_typedarray_info fails on anything but a typed array. */
+  if (napi_get_typedarray_info(env, argv[3], &list_type, &list_len, &list, NULL, NULL) != napi_ok ||
       (list_type != napi_uint16_array && list_type != napi_int32_array)) {
     throw_type_error(env, E_INVALID_ARGUMENT, "slotList must be a Uint16Array or an Int32Array of slot indexes");
     return NULL;

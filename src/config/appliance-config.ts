@@ -6,7 +6,7 @@
  * them; `manualSecurityAssociations` hands out fresh copies for the SAD, which wipes them.
  */
 
-import { formatAddress, formatAddressBytes, type AddressRange } from '../policy/address-text.js';
+import { formatAddress, formatAddressBytes, type AddressPrefix } from '../policy/address-text.js';
 import type { PeerAuthorizationDatabase } from '../policy/pad.js';
 import { REDACTED, type SecretBytes } from '../policy/secret-bytes.js';
 import { describeTrafficSelector } from '../policy/selectors.js';
@@ -41,11 +41,8 @@ export interface GatewaySettings {
   readonly nextHop: number | null;
 }
 
-export interface PeerPrefix {
-  /** The addresses of the prefix (its host bits run from lo to hi). */
-  readonly range: AddressRange;
-  readonly length: number;
-}
+/** A peer's prefix: its addresses (host bits from lo to hi) and its length. */
+export type PeerPrefix = AddressPrefix;
 
 export interface PeerSettings {
   readonly name: string;

@@ -78,7 +78,7 @@ function readPrefixes(value: unknown, path: string, gatewayRole: boolean, seen: 
       return;
     }
     seen.push({ path: itemPath, prefix });
-    out.push(Object.freeze({ range, length: prefix.length }));
+    out.push(prefix);
   });
   return issues.count === before ? out : null;
 }

@@ -6,6 +6,7 @@
  */
 
 import { formatAddress } from '../policy/address-text.js';
+import { formatIpv4 } from './address-fields.js';
 import type { SecurityPolicyDatabase } from '../policy/spd.js';
 import type { IssueList } from '../policy/validation.js';
 import type { GatewaySettings, PeerSettings } from './appliance-config.js';
@@ -34,7 +35,7 @@ export function checkTunnelModeEntries(
       issues.add(`${path}.tunnel.local`, 'is IPv6, but the gateway\'s tunnel endpoint is IPv4: use gateway.tep and the peer\'s TEP as outer addresses');
       continue;
     }
-    const ownTep = formatAddress(4, BigInt(gateway.tep));
+    const ownTep = formatIpv4(gateway.tep);
     if (tunnel.local !== BigInt(gateway.tep)) {
       issues.add(`${path}.tunnel.local`, `${formatAddress(4, tunnel.local)} is not this appliance's TEP: use gateway.tep (${ownTep})`);
     }

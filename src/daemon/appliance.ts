@@ -21,11 +21,11 @@ import { LinkServices } from '../link/link-services.js';
 import { LinkTransmitQueue } from '../link/transmit-queue.js';
 import { remoteRangeSelector } from '../policy/selectors.js';
 import { SpdAction } from '../policy/spd.js';
-import { DEFAULT_TUNNEL_TTL } from '../tunnel/six-in-four.js';
 import { largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { formatSpi } from '../wire/esp.js';
 import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
 import { IPV6_MIN_MTU } from '../wire/ipv6.js';
+import { DEFAULT_TTL } from '../wire/protocol.js';
 
 export interface ApplianceOptions {
   /** Frames per batch (slots per port). Default 256. */
@@ -247,6 +247,7 @@ export function dataplaneSettings(config: ApplianceConfig, blackMtu: number): Da
     bridge: config.bridgeIpv4,
     peers,
     blackMtu,
-    tunnelTtl: DEFAULT_TUNNEL_TTL,
+    // RFC 4213 §3.3: the outer TTL is a tunnel parameter; the appliance uses its default one.
+    tunnelTtl: DEFAULT_TTL,
   };
 }

@@ -13,7 +13,11 @@ import { Ipv4Header } from '../wire/ipv4.js';
 import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
+import { DropReason } from './drop-reason.js';
 import { peerIndexOfTep } from './settings.js';
+
+/** report's result when the report was taken (consumed), else a DropReason. */
+export const REPORT_TAKEN = -1;
 
 /** RFC 1191 §6.3 suggests about 10 minutes before a lowered path MTU is tried again. */
 export const PATH_MTU_AGE_MS = 10 * 60 * 1000;
@@ -51,20 +55,21 @@ export class PeerPathMtu {
   /**
    * An ICMPv4 packet to our TEP, its header parsed in `h`: when it is a Fragmentation Needed
    * quoting a packet we sent to a peer, lowers that peer's path MTU (RFC 1191 §6.2) and returns
-   * true (the report is consumed); false for anything else.
+   * REPORT_TAKEN. Otherwise the reason to drop it: Malformed for a broken ICMP message,
+   * Unsupported for any other ICMP.
    */
-  report(bytes: Uint8Array, h: Ipv4Header, now: number): boolean {
+  report(bytes: Uint8Array, h: Ipv4Header, now: number): number {
     const m = this.message;
     const q = this.quoted;
     // RFC 792: a report whose checksum fails is not one; the quote holds the header we sent and
     // the first 64 bits of its payload (ESP: SPI and sequence number).
-    if (parseIcmpv4(bytes, h.payloadOffset, h.payloadLength, m) !== WireStatus.Ok) return false;
-    if (m.type !== Icmpv4Type.DestinationUnreachable || m.code !== ICMPV4_CODE_FRAGMENTATION_NEEDED) return false;
-    if (parseIcmpv4Quote(bytes, m, q) !== WireStatus.Ok || q.src !== this.localTep) return false;
+    if (parseIcmpv4(bytes, h.payloadOffset, h.payloadLength, m) !== WireStatus.Ok) return DropReason.Malformed;
+    if (m.type !== Icmpv4Type.DestinationUnreachable || m.code !== ICMPV4_CODE_FRAGMENTATION_NEEDED) return DropReason.Unsupported;
+    if (parseIcmpv4Quote(bytes, m, q) !== WireStatus.Ok || q.src !== this.localTep) return DropReason.Unsupported;
     const peerTep = q.dst;
-    if (!this.quotesOurTunnelPacket(bytes, q.protocol, q.payloadOffset, peerTep)) return false;
+    if (!this.quotesOurTunnelPacket(bytes, q.protocol, q.payloadOffset, peerTep)) return DropReason.Unsupported;
     const p = peerIndexOfTep(this.peerTeps, peerTep | 0);
-    if (p < 0) return false;
+    if (p < 0) return DropReason.Unsupported;
     const mtu = m.nextHopMtu;
     // Only ever lower it; ignore reports below the IPv4 minimum (RFC 1191 §3), and keep room
     // for a 1280-byte IPv6 packet, the smallest tunnel MTU (RFC 4213 §3.2), since the gateway
@@ -75,7 +80,7 @@ export class PeerPathMtu {
       this.loweredAt[p] = now;
       this.updates++;
     }
-    return true;
+    return REPORT_TAKEN;
   }
 
   /**

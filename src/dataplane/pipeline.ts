@@ -28,7 +28,7 @@ import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
 import { MIN_IPV4_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
-import { PeerPathMtu } from './peer-path-mtu.js';
+import { PeerPathMtu, REPORT_TAKEN } from './peer-path-mtu.js';
 import { PolicyDecisions, RedDecision } from './policy-decisions.js';
 import type { FrameSlots } from './frame-slots.js';
 import { MacLearningTable } from './mac-learning.js';
@@ -342,8 +342,8 @@ export class Pipeline {
       case SpdAction.Protect: {
         // Inbound clear traffic that policy says must be protected (RFC 4301 §5.2).
         if (direction === Direction.Inbound) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
-        // The header the extraction parsed (or the caller's).
-        const ipv4 = parsed ?? (bytes[l3] >>> 4 === 4 ? this.extractor.v4 : null);
+        // Outbound packets come unparsed: the header is the one the extraction parsed.
+        const ipv4 = bytes[l3] >>> 4 === 4 ? this.extractor.v4 : null;
         const length = ipv4 !== null ? ipv4.totalLength : IPV6_HEADER_BYTES + this.extractor.v6.payloadLength;
         this.setPacket(i, l3, length);
         return this.sealOrDrop(i, index, length, ipv4, now);
@@ -492,9 +492,10 @@ export class Pipeline {
       }
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
-      case IpProtocol.Icmpv4:
-        if (this.pathMtu.report(bytes, h, now)) return Verdict.Consumed;
-        return this.drop(DropReason.Unsupported);
+      case IpProtocol.Icmpv4: {
+        const reason = this.pathMtu.report(bytes, h, now);
+        return reason === REPORT_TAKEN ? Verdict.Consumed : this.drop(reason);
+      }
       default:
         return this.drop(DropReason.Unsupported);
     }

@@ -83,10 +83,7 @@ export class AeadRuns {
   take(packet: number): number {
     const k = this.taken++;
     if (k >= this.submitted || this.packet[k] !== packet) throw new RangeError(`ESP: packet ${packet} is not the next one handed to the AEAD backend`);
-    if (this.ticket[k] > this.settled) {
-      this.backend.settle(this.ticket[k]);
-      this.settled = this.ticket[k];
-    }
+    this.settleThrough(this.ticket[k]);
     return k;
   }
 
@@ -95,7 +92,14 @@ export class AeadRuns {
    * behind them on the same crypto thread go on while that engine still takes its packets.
    */
   end(): void {
-    if (this.taken < this.submitted && this.ticket[this.submitted - 1] > this.settled) this.backend.settle(this.ticket[this.submitted - 1]);
+    if (this.submitted > 0) this.settleThrough(this.ticket[this.submitted - 1]);
     this.count = this.submitted = this.taken = 0;
+  }
+
+  /** Waits until run `ticket` (and every run before it) is done. */
+  private settleThrough(ticket: number): void {
+    if (ticket <= this.settled) return;
+    this.backend.settle(ticket);
+    this.settled = ticket;
   }
 }

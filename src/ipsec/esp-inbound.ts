@@ -29,7 +29,7 @@ import {
 } from '../wire/ipv6.js';
 import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
-import { UdpHeader, parseUdp } from '../wire/udp.js';
+import { UdpHeader, parseUdp, verifyUdpChecksumIpv6 } from '../wire/udp.js';
 import { ECN_DROP, innerEcnOnDecapsulation } from '../tunnel/ecn-tunneling.js';
 import { ESP_MIN_OVERHEAD, EspStatus, NO_ESP_PACKETS, sequenceHigh, type EspPackets } from './esp.js';
 import { ESP_IN_UDP_PORT, EspHeader, EspTrailer, UdpEncapsulated, classifyEspInUdp, parseEsp, parseEspTrailer } from '../wire/esp.js';
@@ -167,6 +167,8 @@ export class EspDecryptor {
     } else if (protocol === IpProtocol.Udp) {
       if (parseUdp(bytes, upper, end - upper, this.udp) !== WireStatus.Ok) return EspStatus.Malformed;
       if (this.udp.dstPort !== ESP_IN_UDP_PORT) return EspStatus.NotEsp;
+      // RFC 8200 §8.1: over IPv6 the UDP checksum is mandatory (IPv4's is zero, RFC 3948 §2.1).
+      if (version === 6 && verifyUdpChecksumIpv6(bytes, upper, end - upper, this.v6.srcOffset, this.v6.dstOffset) !== WireStatus.Ok) return EspStatus.Malformed;
       esp = this.udp.payloadOffset;
       end = esp + this.udp.payloadLength;
       switch (classifyEspInUdp(bytes, esp, end - esp)) {

@@ -52,8 +52,8 @@ export function lifetimeProblems(config: LifetimeConfig): LifetimeProblem[] {
   for (const unit of UNITS) {
     const soft = config.soft?.[unit];
     const hard = config.hard?.[unit];
-    const softOk = isLimit(soft);
-    const hardOk = isLimit(hard);
+    const softOk = isLifetimeLimit(soft);
+    const hardOk = isLifetimeLimit(hard);
     if (!softOk) problems.push({ level: 'soft', unit, message: notALimit(soft) });
     if (!hardOk) problems.push({ level: 'hard', unit, message: notALimit(hard) });
     if (softOk && hardOk && hard !== undefined && hard > 0 && soft !== undefined && soft >= hard) {
@@ -68,7 +68,8 @@ export function lifetimeField(problem: LifetimeProblem): string {
   return `lifetime.${problem.level}.${problem.unit}`;
 }
 
-function isLimit(value: unknown): boolean {
+/** A lifetime limit as written: absent, or a whole number from 0 (no limit). */
+export function isLifetimeLimit(value: unknown): boolean {
   return value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0);
 }
 

@@ -264,7 +264,7 @@ export function validateSaConfig(config: SecurityAssociationConfig): void {
   if (config.dfBit !== undefined && config.dfBit !== 'copy' && config.dfBit !== 'set' && config.dfBit !== 'clear') {
     throw new SecurityAssociationConfigError('dfBit', `must be "copy", "set" or "clear", got ${String(config.dfBit)}`);
   }
-  if (config.replayWindow !== undefined) {
+  if (config.direction === 'inbound' && config.replayWindow !== undefined) {
     const problem = replayWindowProblem(config.replayWindow);
     if (problem !== null) throw new SecurityAssociationConfigError('replayWindow', problem);
   }

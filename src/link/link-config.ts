@@ -10,6 +10,7 @@
 import { IPV6_MIN_MTU } from '../wire/ipv6.js';
 import { isUnicastMac, linkLocalFromMac, parseMacAddress } from './link-addresses.js';
 import { MAX_MULTICAST_SOLICIT, REACHABLE_TIME_MS, RETRANS_TIMER_MS } from './neighbor-table.js';
+import { DEFAULT_TTL } from '../wire/protocol.js';
 
 export interface RouterAdvertisementConfig {
   /** Answer Router Solicitations (RFC 4861 §6.2.6). Default true. */
@@ -22,7 +23,7 @@ export interface RouterAdvertisementConfig {
   prefixValidLifetimeSeconds?: number;
   /** AdvPreferredLifetime of the prefix, at most the valid lifetime. Default 604800 (7 days). */
   prefixPreferredLifetimeSeconds?: number;
-  /** AdvCurHopLimit, 0 to 255 (0: unspecified). Default 64. */
+  /** AdvCurHopLimit, 0 to 255 (0: unspecified). Default DEFAULT_TTL, 64 (RFC 4861 §6.2.1: the Assigned Numbers value). */
   curHopLimit?: number;
 }
 
@@ -192,7 +193,7 @@ export function compileLinkSettings(config: LinkConfig, path = 'link'): LinkSett
   if (prefixPreferredLifetimeSeconds > prefixValidLifetimeSeconds) {
     c.add('routerAdvertisements.prefixPreferredLifetimeSeconds', 'must not exceed prefixValidLifetimeSeconds (hosts ignore such a prefix, RFC 4862 §5.5.3)');
   }
-  const curHopLimit = c.integer('routerAdvertisements.curHopLimit', ra.curHopLimit, 0, 255, 64);
+  const curHopLimit = c.integer('routerAdvertisements.curHopLimit', ra.curHopLimit, 0, 255, DEFAULT_TTL);
 
   const nc = config.neighborCache ?? {};
   const neighborCache = {

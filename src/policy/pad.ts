@@ -5,7 +5,7 @@
  * Pre-shared keys are held as SecretBytes: they never appear in errors, toString or JSON.
  */
 
-import { ADDRESS_BITS, addressOfBytes, type AddressRange, formatAddressRange, fullRange, parseAddress, parseAddressRange } from './address-text.js';
+import { ADDRESS_BITS, addressOfBytes, type AddressRange, formatAddressRange, parseAddress, parseAddressRange } from './address-text.js';
 import { decodeHex } from './hex-bytes.js';
 import { readName } from './names.js';
 import { REDACTED, SecretBytes } from './secret-bytes.js';
@@ -191,7 +191,7 @@ function sideBoxes(side: TrafficSelectorSide): Box[] {
   return boxesOfSelector({
     family: address === null ? 0 : address.family,
     local: address,
-    remote: address === null ? null : fullRange(address.family),
+    remote: null,
     protocol: side.protocol,
     localPort: side.port,
     remotePort: PORTS_ANY,

@@ -7,7 +7,7 @@
  * swaps it in atomically. Lookup runs over a compiled SelectorTable and does not allocate.
  */
 
-import { type LifetimeLimits, lifetimeProblems } from '../ipsec/lifetime.js';
+import { type LifetimeLimits, isLifetimeLimit, lifetimeProblems } from '../ipsec/lifetime.js';
 import { REPLAY_WINDOW_DEFAULT, replayWindowProblem } from '../ipsec/replay-window.js';
 import { AEAD_ALGORITHMS, type AeadAlgorithm } from '../crypto/aead.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
@@ -264,9 +264,6 @@ function isU32(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
 
 function parseEntry(
   config: SpdEntryConfig,
@@ -422,7 +419,7 @@ function parseLifetime(config: ProtectLifetimeConfig, path: string, issues: Issu
   const hardSeconds = given('hardSeconds', DEFAULT_HARD_SECONDS);
   // RFC 4301 §4.4.2.1 leaves the soft margin local: by default the rekey comes at 90 % of the hard time.
   const soft = {
-    seconds: given('softSeconds', isCount(hardSeconds) ? Math.floor(hardSeconds * 0.9) : 0),
+    seconds: given('softSeconds', isLifetimeLimit(hardSeconds) ? Math.floor(hardSeconds * 0.9) : 0),
     bytes: given('softBytes', 0),
     packets: given('softPackets', 0),
   };

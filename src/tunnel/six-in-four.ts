@@ -5,15 +5,13 @@
 import { readU16 } from '../wire/bytes.js';
 import { IPV4_CHECKSUM, IPV4_MIN_HEADER_BYTES, Ipv4Header, isIpv4Fragment, readIpv4Ecn, writeIpv4Header } from '../wire/ipv4.js';
 import { IPV6_HEADER_BYTES, Ipv6Header, parseIpv6, readIpv6Ecn, writeIpv6Ecn } from '../wire/ipv6.js';
-import { DEFAULT_TTL, IpProtocol } from '../wire/protocol.js';
+import { IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { DropReason } from '../dataplane/drop-reason.js';
 import { ECN_DROP, innerEcnOnDecapsulation, outerEcnOnEncapsulation } from './ecn-tunneling.js';
 
 /** Outer header bytes 6in4 adds. */
 export const SIX_IN_FOUR_OVERHEAD = IPV4_MIN_HEADER_BYTES;
-/** RFC 4213 §3.3: the outer TTL is a tunnel parameter; by default the one the appliance uses for its own packets. */
-export const DEFAULT_TUNNEL_TTL = DEFAULT_TTL;
 
 export interface SixInFourEndpoints {
   /** Local and remote tunnel endpoint (TEP) addresses as u32. */

@@ -91,7 +91,10 @@ for (const backend of availableBackends()) {
         const at = esp + 4 + (where % (end - esp - 4));
         lab.slots.bytes[at] ^= flip;
         const [status] = lab.open([0]);
-        if (at < esp + 8) {
+        if (c.outer === 6 && c.udp) {
+          // Over IPv6 the UDP checksum covers the ESP packet and is checked first (RFC 8200 §8.1).
+          expect(status).toBe(EspStatus.Malformed);
+        } else if (at < esp + 8) {
           // A changed sequence number either fails the ICV or (number 0) the replay check.
           expect([EspStatus.AuthFailed, EspStatus.Replay]).toContain(status);
         } else {
@@ -135,6 +138,23 @@ describe('ESP outbound details', () => {
     lab.seal(out, [0]);
     const start = lab.slots.start[0];
     expect(verifyUdpChecksumIpv6(lab.slots.bytes, start + 40, lab.slots.length[0] - 40, start + 8, start + 24)).toBe(0);
+  });
+
+  it('drops IPv6 ESP-in-UDP whose UDP checksum is wrong or zero (RFC 8200 §8.1), and opens it when right', () => {
+    for (const corrupt of [(b: Uint8Array, udp: number) => { b[udp + 6] ^= 0x01; }, (b: Uint8Array, udp: number) => { b[udp + 6] = 0; b[udp + 7] = 0; }, null]) {
+      const lab = new EspLab(backend);
+      const { out } = setUp(lab, { ...tunnel4, outer: 6, udp: true });
+      const clear = lab.packet(0);
+      lab.seal(out, [0]);
+      if (corrupt !== null) corrupt(lab.slots.bytes, lab.slots.start[0] + 40);
+      const opened = lab.open([0]);
+      if (corrupt === null) {
+        expect(opened).toEqual([EspStatus.Ok]);
+        expect(lab.packet(0)).toEqual(clear);
+      } else {
+        expect(opened).toEqual([EspStatus.Malformed]);
+      }
+    }
   });
 
   it('pads the inner packet to tfcPadTo, and the receiver drops the TFC padding (RFC 4303 §2.7)', () => {
