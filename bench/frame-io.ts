@@ -18,12 +18,10 @@
 import { performance } from 'node:perf_hooks';
 import { FrameSlots } from '../src/dataplane/frame-slots.js';
 import { FramePort } from '../src/io/frame-port.js';
-import { runCommand } from '../src/lab/command.js';
-import { removeNamespace, silenceIpv6 } from '../src/lab/topology.js';
+import { buildVethNamespace, removeNamespaces } from '../src/lab/topology.js';
+import { putFrame, SEQ_OFFSET, slotRange } from '../test/io/frame-fixture.js';
 
 const NS = 'rbbench-io';
-const TEST_ETHERTYPE = 0x88b5; // IEEE 802 local experimental EtherType
-const SEQ_OFFSET = 14;
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -52,36 +50,6 @@ interface ThroughputRow {
   receiveNsPerFrame: number;
 }
 
-/** NS (after removing one left by a crashed run) with the veth pair va <-> vb up and no IPv6 on it. */
-async function createNamespace(): Promise<void> {
-  await removeNamespace(NS);
-  await runCommand(['ip', 'netns', 'add', NS]);
-  // No IPv6: the kernel would otherwise send ND/MLD frames of its own on the veths.
-  await silenceIpv6(NS);
-  await runCommand(['ip', '-n', NS, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
-  await runCommand(['ip', '-n', NS, 'link', 'set', 'va', 'up']);
-  await runCommand(['ip', '-n', NS, 'link', 'set', 'vb', 'up']);
-}
-
-function macBytes(mac: string): Uint8Array {
-  return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
-}
-
-function putFrame(slots: FrameSlots, slot: number, dst: string, src: string, length: number): void {
-  const at = slots.base(slot) + slots.headroom;
-  slots.bytes.set(macBytes(dst), at);
-  slots.bytes.set(macBytes(src), at + 6);
-  slots.view.setUint16(at + 12, TEST_ETHERTYPE);
-  slots.view.setUint32(at + SEQ_OFFSET, slot);
-  slots.bytes.fill(0x5a, at + SEQ_OFFSET + 4, at + length);
-  slots.start[slot] = at;
-  slots.length[slot] = length;
-}
-
-function slotRange(n: number): Uint16Array {
-  return Uint16Array.from({ length: n }, (_, i) => i);
-}
-
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -104,7 +72,7 @@ function latency(busyPoll: boolean): Promise<LatencyRow> {
   const rxB = new FrameSlots({ count: 64 });
   const back = slotRange(64);
   const one = Uint16Array.of(0);
-  putFrame(tx, 0, b.info.mac, a.info.mac, 64);
+  putFrame(tx, 0, b.info.mac, a.info.mac, 64, 0);
   const samples = new Float64Array(LATENCY_MAX_SAMPLES + LATENCY_WARMUP);
   let taken = 0;
   let lost = 0;
@@ -167,7 +135,7 @@ function throughput(size: number, batch: number): Omit<ThroughputRow, 'receiveNs
     const rxA = new FrameSlots({ count: batch });
     const rxB = new FrameSlots({ count: batch });
     const list = slotRange(batch);
-    for (let i = 0; i < batch; i++) putFrame(tx, i, b.info.mac, a.info.mac, size);
+    for (let i = 0; i < batch; i++) putFrame(tx, i, b.info.mac, a.info.mac, size, i);
     let inFlight = 0;
     let lost = 0;
     let lastProgress = performance.now();
@@ -218,7 +186,7 @@ function receiveCost(size: number, batch: number): number {
     const tx = new FrameSlots({ count: RECEIVE_COST_FRAMES });
     const rx = new FrameSlots({ count: batch });
     const list = slotRange(RECEIVE_COST_FRAMES);
-    for (let i = 0; i < RECEIVE_COST_FRAMES; i++) putFrame(tx, i, a.info.mac, b.info.mac, size);
+    for (let i = 0; i < RECEIVE_COST_FRAMES; i++) putFrame(tx, i, a.info.mac, b.info.mac, size, i);
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const costs: number[] = [];
     for (let drain = 0; drain < RECEIVE_COST_DRAINS; drain++) {
@@ -263,9 +231,9 @@ async function main(): Promise<void> {
     return;
   }
   process.once('SIGINT', () => {
-    void removeNamespace(NS).finally(() => process.exit(130));
+    void removeNamespaces([NS]).finally(() => process.exit(130));
   });
-  await createNamespace();
+  await buildVethNamespace(NS, ['va', 'vb']);
   try {
     const latencies = [await latency(false), await latency(true)];
     const throughputs = SIZES.flatMap((size) => BATCHES.map((batch): ThroughputRow =>
@@ -276,7 +244,7 @@ async function main(): Promise<void> {
       printTable(latencies, throughputs);
     }
   } finally {
-    await removeNamespace(NS);
+    await removeNamespaces([NS]);
   }
 }
 

@@ -10,6 +10,8 @@
  * up, so the kernel never puts RS, MLD or DAD on the wire. Gateways of kind 'kernel' (the
  * strongSwan baseline) get the same addresses as kernel addresses and forward IPv6.
  * Every name carries a prefix so tests and benchmarks do not collide with a running lab.
+ * buildVethNamespace is the same recipe at its smallest: one namespace holding one veth pair,
+ * for the raw frame I/O test and benchmark.
  */
 import { endProcesses, inNamespace, LabCommandError, runCommand } from './command.js';
 
@@ -138,21 +140,24 @@ async function existingNamespaces(): Promise<Set<string>> {
 const LEFTOVER_PROCESS_GRACE_MS = 3000;
 
 /**
- * Removes `namespace` whatever state a previous (possibly crashed) run left: ends the processes
- * still inside it (an appliance, charon, tcpdump), each by its PID, then deletes it (its veths
- * and bridges go with it). Safe to call when it does not exist.
+ * Removes each of `namespaces` whatever state a previous (possibly crashed) run left: ends the
+ * processes still inside it (an appliance, charon, tcpdump), each by its PID, then deletes it
+ * (its veths and bridges go with it). Names that do not exist are skipped.
  */
-export async function removeNamespace(namespace: string): Promise<void> {
-  if (!(await existingNamespaces()).has(namespace)) return;
-  const { stdout } = await runCommand(['ip', 'netns', 'pids', namespace], { allowFailure: true });
-  const pids = stdout.split('\n').map((line) => Number.parseInt(line, 10)).filter((pid) => Number.isInteger(pid) && pid > 1 && pid !== process.pid);
-  await endProcesses(pids, LEFTOVER_PROCESS_GRACE_MS);
-  await runCommand(['ip', 'netns', 'del', namespace]);
+export async function removeNamespaces(namespaces: readonly string[]): Promise<void> {
+  const existing = await existingNamespaces();
+  for (const namespace of namespaces) {
+    if (!existing.has(namespace)) continue;
+    const { stdout } = await runCommand(['ip', 'netns', 'pids', namespace], { allowFailure: true });
+    const pids = stdout.split('\n').map((line) => Number.parseInt(line, 10)).filter((pid) => Number.isInteger(pid) && pid > 1 && pid !== process.pid);
+    await endProcesses(pids, LEFTOVER_PROCESS_GRACE_MS);
+    await runCommand(['ip', 'netns', 'del', namespace]);
+  }
 }
 
-/** Removes the lab with this prefix (see removeNamespace). Safe to call when nothing exists. */
+/** Removes the lab with this prefix (see removeNamespaces). Safe to call when nothing exists. */
 export async function destroyLabTopology(prefix: string = DEFAULT_LAB_PREFIX): Promise<void> {
-  for (const name of namespaceList(labNamespaces(prefix))) await removeNamespace(name);
+  await removeNamespaces(namespaceList(labNamespaces(prefix)));
 }
 
 async function sysctl(namespace: string, settings: readonly string[]): Promise<void> {
@@ -163,7 +168,7 @@ async function sysctl(namespace: string, settings: readonly string[]): Promise<v
  * Disables IPv6 on every interface of `namespace`, so the kernel puts no RS, MLD or DAD on its
  * links. Interfaces inherit "default" when they are created: call it before any link exists.
  */
-export async function silenceIpv6(namespace: string): Promise<void> {
+async function silenceIpv6(namespace: string): Promise<void> {
   await sysctl(namespace, ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
 }
 
@@ -183,6 +188,24 @@ async function disableOffloads(namespace: string, ifname: string): Promise<void>
 
 async function ip(namespace: string, args: readonly string[]): Promise<void> {
   await runCommand(['ip', '-n', namespace, ...args]);
+}
+
+/**
+ * Creates `namespace` (after removing one a crashed run left) holding the veth pair `ends`, both
+ * up, with IPv6 off before the pair exists so the kernel sends no ND or MLD frames of its own on
+ * it. On failure the namespace is removed before the error propagates.
+ */
+export async function buildVethNamespace(namespace: string, ends: readonly [string, string]): Promise<void> {
+  await removeNamespaces([namespace]);
+  try {
+    await runCommand(['ip', 'netns', 'add', namespace]);
+    await silenceIpv6(namespace);
+    await ip(namespace, ['link', 'add', ends[0], 'type', 'veth', 'peer', 'name', ends[1]]);
+    for (const end of ends) await ip(namespace, ['link', 'set', 'dev', end, 'up']);
+  } catch (error) {
+    await removeNamespaces([namespace]).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * checksum; writers leave the checksum for fillIcmpv6Checksum.
  */
 
-import { copyBytes, inRange, readU16, readU32, writeU16, writeU32, writeU48 } from './bytes.js';
+import { copyBytes, inRange, writeU16, writeU32, writeU48 } from './bytes.js';
 import { Icmpv6Type } from './icmpv6.js';
 import { IPV6_ADDRESS_BYTES, Ipv6Header, isIpv6LinkLocal, isIpv6Multicast, isIpv6Unspecified } from './ipv6.js';
 import { WireStatus } from './status.js';
@@ -40,28 +40,15 @@ export const NA_FLAG_OVERRIDE = 0x20;
 export const PREFIX_FLAG_ON_LINK = 0x80;
 export const PREFIX_FLAG_AUTONOMOUS = 0x40;
 
-/** Prefix Information options recorded per Router Advertisement; further ones are skipped. */
-const NDP_MAX_PREFIXES = 8;
-
 export class NdpMessage {
   type = 0;
-  /** RA: Cur Hop Limit, M/O flags, Router Lifetime (s), Reachable Time and Retrans Timer (ms). */
-  curHopLimit = 0;
-  /** Byte 4 (NA: R/S/O) or byte 5 (RA: M/O) flags; 0 for RS and NS. */
+  /** NA flags R/S/O of byte 4 (RFC 4861 §4.4); 0 for RS, RA and NS. */
   flags = 0;
-  routerLifetime = 0;
-  reachableTime = 0;
-  retransTimer = 0;
   /** NS/NA target address offset, -1 for RS/RA. */
   targetOffset = -1;
   /** 6-byte MAC of the source/target link-layer address options, -1 when absent. */
   sourceMacOffset = -1;
   targetMacOffset = -1;
-  /** MTU option value, -1 when absent. */
-  mtu = -1;
-  /** Offsets of the Prefix Information options (their Type byte). */
-  readonly prefixOffsets = new Int32Array(NDP_MAX_PREFIXES);
-  prefixCount = 0;
 }
 
 function minimumLength(type: number): number {
@@ -85,7 +72,10 @@ export function isSolicitedNodeMulticast(bytes: Uint8Array, off: number): boolea
   return bytes[off + 11] === 0x01 && bytes[off + 12] === 0xff;
 }
 
-/** Walks the options in [start, end): every length is non-zero and fits (RFC 4861 §4.6). */
+/**
+ * Walks the options in [start, end): every length is non-zero and fits (RFC 4861 §4.6), the
+ * options whose size is fixed have it, and a prefix length is at most 128 (§4.6.2).
+ */
 function walkOptions(bytes: Uint8Array, start: number, end: number, out: NdpMessage): WireStatus {
   let i = start;
   while (i < end) {
@@ -103,11 +93,9 @@ function walkOptions(bytes: Uint8Array, start: number, end: number, out: NdpMess
         break;
       case NdpOption.PrefixInformation:
         if (units !== PREFIX_OPTION_UNITS || bytes[i + 2] > 128) return WireStatus.BadOption;
-        if (out.prefixCount < NDP_MAX_PREFIXES) out.prefixOffsets[out.prefixCount++] = i;
         break;
       case NdpOption.Mtu:
         if (units !== MTU_OPTION_UNITS) return WireStatus.BadOption;
-        out.mtu = readU32(bytes, i + 4);
         break;
       default:
         // Unknown options are ignored (RFC 4861 §4.6).
@@ -134,24 +122,13 @@ export function parseNdp(bytes: Uint8Array, off: number, len: number, ip: Ipv6He
   if (len < minimum) return WireStatus.Truncated;
 
   out.type = type;
-  out.curHopLimit = 0;
   out.flags = 0;
-  out.routerLifetime = 0;
-  out.reachableTime = 0;
-  out.retransTimer = 0;
   out.targetOffset = -1;
   out.sourceMacOffset = -1;
   out.targetMacOffset = -1;
-  out.mtu = -1;
-  out.prefixCount = 0;
   if (type === Icmpv6Type.RouterAdvertisement) {
     // Routers advertise from their link-local address (RFC 4861 §6.1.2).
     if (!isIpv6LinkLocal(bytes, ip.srcOffset)) return WireStatus.BadAddress;
-    out.curHopLimit = bytes[off + 4];
-    out.flags = bytes[off + 5];
-    out.routerLifetime = readU16(bytes, off + 6);
-    out.reachableTime = readU32(bytes, off + 8);
-    out.retransTimer = readU32(bytes, off + 12);
   } else if (type === Icmpv6Type.NeighborSolicitation || type === Icmpv6Type.NeighborAdvertisement) {
     if (isIpv6Multicast(bytes, off + NDP_TARGET)) return WireStatus.BadTarget;
     out.targetOffset = off + NDP_TARGET;

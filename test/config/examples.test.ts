@@ -63,14 +63,9 @@ describe('examples/', () => {
     config.dispose();
   });
 
-  it('RFC 4891 §5.1: Router1 bypasses ESP and IKE between the TEPs and protects protocol 41 in transport mode', () => {
+  it('RFC 4891 §5.1: Router1 is a gateway with one PAD entry (its SPD, row by row: rfc4891-tables.test.ts)', () => {
     const { config } = load('rfc4891-router1.yaml');
     expect(config.role).toBe('gateway');
-    expect(config.spd.entries.map((e) => [e.action, e.selector.protocol])).toEqual([
-      [SpdAction.Bypass, 50], [SpdAction.Bypass, 17], [SpdAction.Protect, 41],
-    ]);
-    expect(config.spd.entries[2].protect!.mode).toBe('transport');
-    expect(config.spd.entries.every((e) => e.selector.local!.lo === BigInt(ipv4(192, 0, 2, 1)) && e.selector.remote!.lo === BigInt(ipv4(192, 0, 2, 2)))).toBe(true);
     expect(config.pad.entries).toHaveLength(1);
     config.dispose();
   });

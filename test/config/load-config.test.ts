@@ -293,7 +293,24 @@ spd: []
     expect(e.issues.find((i) => i.path === 'gateway.tep')!.message).toContain('broadcast address of 192.0.2.0/24');
   });
 
-  it('rejects a link-local red address at config check time, as running would', () => {
+  it('refuses a next hop that is the TEP itself or off the TEP subnet', () => {
+    const withHop = (hop: string) => `${HEAD}${GATEWAY}  nextHop: ${hop}\nspd: []\n`;
+    const own = rejection(withHop('192.0.2.1'));
+    expect(where(own)).toEqual([`gateway.nextHop@${lineOf(withHop('192.0.2.1'), 'nextHop')}`]);
+    expect(own.issues[0].message).toBe('is the gateway\'s own TEP 192.0.2.1/24: use the address of the IPv4 router on black');
+    const far = rejection(withHop('198.51.100.1'));
+    expect(where(far)).toEqual([`gateway.nextHop@${lineOf(withHop('198.51.100.1'), 'nextHop')}`]);
+    expect(far.issues[0].message).toBe('198.51.100.1 is not on-link with gateway.tep 192.0.2.1/24: use a router inside that subnet');
+  });
+
+  it('accepts a /31 and a /32 TEP, where no address is the subnet or broadcast address', () => {
+    const pointToPoint = `${HEAD}gateway:\n  redAddress: 2001:db8:a::1/64\n  tep: 192.0.2.0/31\n  nextHop: 192.0.2.1\nspd: []\n`;
+    expect(parseConfigText(pointToPoint, 'test.yaml').config.gateway).toMatchObject({ tep: 0xc000_0200, tepPrefixLength: 31, nextHop: 0xc000_0201 });
+    const host = `${HEAD}gateway:\n  redAddress: 2001:db8:a::1/64\n  tep: 192.0.2.1/32\nspd: []\n`;
+    expect(parseConfigText(host, 'test.yaml').config.gateway).toMatchObject({ tep: 0xc000_0201, tepPrefixLength: 32, nextHop: null });
+  });
+
+  it('rejects a link-local red address', () => {
     const text = `${HEAD}gateway:\n  redAddress: fe80::1/64\n  tep: 192.0.2.1/24\nspd: []\n`;
     const e = rejection(text);
     expect(where(e)).toEqual([`gateway.redAddress@${lineOf(text, 'fe80')}`]);

@@ -34,13 +34,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addressBytes } from '../../src/config/address-fields.js';
 import { loadConfigFile } from '../../src/config/load-config.js';
-import { formatAddress, parseAddress } from '../../src/policy/address-text.js';
+import { formatAddress, parseIpv4 } from '../../src/policy/address-text.js';
 import { Direction, PacketSelectorExtractor, PacketSelectors } from '../../src/policy/packet-selectors.js';
 import { describeTrafficSelector } from '../../src/policy/selectors.js';
 import { InboundSelectorCheck, NO_MATCH, type SecurityPolicyDatabase } from '../../src/policy/spd.js';
 import { IpProtocol } from '../../src/wire/protocol.js';
 import { WireStatus } from '../../src/wire/status.js';
 import { writeIpv4Packet, writeIpv6Packet } from '../ipsec/esp-fixtures.js';
+import { ipv6Bytes } from '../link/link-fixture.js';
 
 /** The RFC's placeholders as the examples map them (each example's header comment says so too). */
 const TEP1 = '192.0.2.1';
@@ -78,10 +79,7 @@ function table(spd: SecurityPolicyDatabase): string[] {
 
 /** An IPv4 or IPv6 packet (by the addresses) from `src` to `dst` carrying `protocol`. */
 function packet(src: string, dst: string, protocol: number, payload: Uint8Array): Uint8Array {
-  const [s, d] = [src, dst].map((text) => {
-    const a = parseAddress(text)!;
-    return addressBytes(a.family, a.value);
-  });
+  const [s, d] = [src, dst].map((text) => (text.includes(':') ? ipv6Bytes(text) : addressBytes(4, parseIpv4(text)!)));
   const bytes = new Uint8Array(40 + payload.length);
   const length = s.length === 4
     ? writeIpv4Packet(bytes, 0, { src: s, dst: d, protocol, payload })

@@ -12,28 +12,19 @@ import { SecurityAssociationDatabase } from '../../src/ipsec/sad.js';
 import { parseTrafficSelector, type TrafficSelector } from '../../src/policy/selectors.js';
 import { SecurityPolicyDatabase, type SpdEntryConfig } from '../../src/policy/spd.js';
 import { IssueList } from '../../src/policy/validation.js';
-import { writeU16, writeU32 } from '../../src/wire/bytes.js';
+import { writeU32 } from '../../src/wire/bytes.js';
 import { fillIcmpv6Checksum, writeIcmpv6Echo } from '../../src/wire/icmpv6.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { writeEthernetHeader, NO_VLAN } from '../../src/wire/ethernet.js';
+import { ipv6Bytes } from '../link/link-fixture.js';
 
 export const TEP_A = 0xc0000201; // 192.0.2.1
 export const TEP_B = 0xc0000202; // 192.0.2.2
 export const MAC = { redA: 0x02000000000a, blackA: 0x0200000000ba, redB: 0x02000000000b, blackB: 0x0200000000bb, hostA: 0x020000000a10, hostB: 0x020000000b10 };
 
-export function ipv6(text: string): Uint8Array {
-  const [head, tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail ? tail.split(':') : [];
-  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => writeU16(out, i * 2, parseInt(g, 16)));
-  return out;
-}
-
 export const ADDR = {
-  routerA: ipv6('2001:db8:a::1'), hostA: ipv6('2001:db8:a::10'),
-  routerB: ipv6('2001:db8:b::1'), hostB: ipv6('2001:db8:b::10'),
+  routerA: ipv6Bytes('2001:db8:a::1'), hostA: ipv6Bytes('2001:db8:a::10'),
+  routerB: ipv6Bytes('2001:db8:b::1'), hostB: ipv6Bytes('2001:db8:b::10'),
 };
 
 function selector(spec: { local?: string; remote?: string }): TrafficSelector {
@@ -46,7 +37,7 @@ function selector(spec: { local?: string; remote?: string }): TrafficSelector {
 /** The real link layer of a gateway, with its red host and its peer already resolved. */
 function linkFor(redMac: number, blackMac: number, router: string, tep: number, drops: DropCounters, host: Uint8Array, hostMac: number, peerTep: number, peerMac: number): LinkServices {
   const settings = compileLinkSettings({
-    redMac: formatMacAddress(redMac), blackMac: formatMacAddress(blackMac), routerAddress: ipv6(router), routerPrefixLength: 64,
+    redMac: formatMacAddress(redMac), blackMac: formatMacAddress(blackMac), routerAddress: ipv6Bytes(router), routerPrefixLength: 64,
     tepAddress: tep, tepPrefixLength: 24, tunnelInnerMtu: 1446,
     icmpErrors: { perSecond: 10_000, burst: 10_000 },
   });

@@ -13,7 +13,8 @@ import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
 import type { SpdEntryConfig } from '../../src/policy/spd.js';
-import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, ipv6, loadSlot, writePing6 } from './gateway-fixture.js';
+import { ipv6Bytes } from '../link/link-fixture.js';
+import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
 
 /** Frame k the link layer queued for red. */
 function redFrame(t: LinkTransmitQueue, k: number): Uint8Array {
@@ -194,6 +195,21 @@ describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
     a.pipeline.pathMtu.age(2000 + PATH_MTU_AGE_MS);
     expect(a.pipeline.pathMtu.mtu[0]).toBe(1500);
   });
+
+  it('drops a report whose ICMP checksum fails (RFC 792) without lowering the path MTU, and takes the same report intact', () => {
+    const { a } = gatewayPair();
+    const report = fragNeeded(sealedFromA(a), 1400);
+    report[14 + 20 + 2] ^= 0x01; // the ICMP checksum
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, report);
+    a.pipeline.processBatch(Port.Black, slots, 1, 1000);
+    expect([a.pipeline.pathMtu.mtu[0], a.pipeline.pathMtu.updates, a.pipeline.drops.total()]).toEqual([1500, 0, 1]);
+
+    report[14 + 20 + 2] ^= 0x01;
+    loadSlot(slots, 0, report);
+    a.pipeline.processBatch(Port.Black, slots, 1, 1000);
+    expect([a.pipeline.pathMtu.mtu[0], a.pipeline.pathMtu.updates, a.pipeline.drops.total()]).toEqual([1400, 1, 1]);
+  });
 });
 
 describe('bridging IPv4 the SPD bypasses (IEEE 802.1D learning)', () => {
@@ -257,7 +273,7 @@ describe('flow cache (RFC 4301 §4.4.1: a cache gives the ordered SPD\'s answer)
 
   function frame(f: { src: string; srcLow: number; dst: string; dstLow: number; protocol: number; port: number }): Uint8Array {
     const buf = new Uint8Array(200);
-    const n = writePing6(buf, 0, ipv6(`${f.src}${f.srcLow.toString(16)}`), ipv6(`${f.dst}${f.dstLow.toString(16)}`), MAC.redA, MAC.hostA, 16);
+    const n = writePing6(buf, 0, ipv6Bytes(`${f.src}${f.srcLow.toString(16)}`), ipv6Bytes(`${f.dst}${f.dstLow.toString(16)}`), MAC.redA, MAC.hostA, 16);
     const ip = 14;
     buf[ip + 6] = f.protocol;
     // ICMPv6 type, or the destination port.

@@ -20,7 +20,8 @@ import { readU16, readU32 } from '../../src/wire/bytes.js';
 import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
 import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
-import { ADDR, frameOf, ipv6, loadSlot } from './gateway-fixture.js';
+import { ipv6Bytes } from '../link/link-fixture.js';
+import { ADDR, frameOf, loadSlot } from './gateway-fixture.js';
 
 const ROUTER_A = 0xc0000201;
 const ROUTER_B = 0xc0000202;
@@ -40,7 +41,7 @@ function protector(file: string) {
 }
 
 /** Router A's own 6in4 packet to router B (a frame from A's MAC to B's), IPv6 payload of `payload` bytes. */
-function sixInFourFrame(payload: number, innerSource = ipv6('2001:db8:a::1')): Uint8Array {
+function sixInFourFrame(payload: number, innerSource = ipv6Bytes('2001:db8:a::1')): Uint8Array {
   const ipv6Length = 40 + payload;
   const buf = new Uint8Array(14 + 20 + ipv6Length);
   writeEthernetHeader(buf, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
@@ -109,7 +110,7 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     const a = protector('transparent-6in4-a.yaml');
     const b = protector('transparent-6in4-b.yaml');
     const red = new FrameSlots({ count: 8 });
-    loadSlot(red, 0, sixInFourFrame(40, ipv6('2001:db8:c::1')));
+    loadSlot(red, 0, sixInFourFrame(40, ipv6Bytes('2001:db8:c::1')));
     a.pipeline.processBatch(Port.Red, red, 1, 0);
     const black = new FrameSlots({ count: 8 });
     loadSlot(black, 0, frameOf(red, a.pipeline.txBlack.slots[0]));

@@ -1,6 +1,6 @@
 /**
  * FramePort on a real veth pair (va <-> vb) inside a network namespace this file creates (root only).
- * Frames use the IEEE local experimental EtherType 0x88b5 and carry a sequence number.
+ * Frames are the test frames of frame-fixture.ts (experimental EtherType, sequence number).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { FramePort, type FramePortOptions } from '../../src/io/frame-port.js';
 import { FramePortError } from '../../src/io/frame-port-error.js';
+import { buildVethNamespace, removeNamespaces } from '../../src/lab/topology.js';
+import { macBytes, putFrame, SEQ_OFFSET, slotRange } from './frame-fixture.js';
 
 const NS = 'rbio-port';
-const TEST_ETHERTYPE = 0x88b5;
 const OTHER_MAC = '02:00:00:00:00:99';
 const isRoot = process.getuid?.() === 0;
 const addonPath = new URL('../../native/build/Release/redblack.node', import.meta.url).pathname;
@@ -24,20 +25,8 @@ function inNs(...cmd: string[]): string {
   return execFileSync('ip', ['netns', 'exec', NS, ...cmd], { encoding: 'utf8' });
 }
 
-function deleteNamespace(): void {
-  try {
-    execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
-  } catch {
-    // not there
-  }
-}
-
 function linkJson(ifname: string): Record<string, unknown> {
   return (JSON.parse(ip('-d', '-j', 'link', 'show', ifname)) as Record<string, unknown>[])[0];
-}
-
-function macBytes(mac: string): Uint8Array {
-  return Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
 function sleep(ms: number): Promise<void> {
@@ -52,18 +41,6 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Pro
   }
 }
 
-/** Writes a test frame of `length` bytes into `slot` (at the headroom) and sets start/length. */
-function putFrame(slots: FrameSlots, slot: number, dst: string, src: string, length: number, seq: number): void {
-  const at = slots.base(slot) + slots.headroom;
-  slots.bytes.set(macBytes(dst), at);
-  slots.bytes.set(macBytes(src), at + 6);
-  slots.view.setUint16(at + 12, TEST_ETHERTYPE);
-  slots.view.setUint32(at + 14, seq);
-  for (let i = 18; i < length; i++) slots.bytes[at + i] = (seq + i) & 0xff;
-  slots.start[slot] = at;
-  slots.length[slot] = length;
-}
-
 function frameBytes(slots: FrameSlots, slot: number): Uint8Array {
   return slots.bytes.slice(slots.start[slot], slots.start[slot] + slots.length[slot]);
 }
@@ -75,10 +52,6 @@ function mismatches(rx: FrameSlots, tx: FrameSlots, n: number): number[] {
     if (Buffer.compare(frameBytes(rx, i), frameBytes(tx, i)) !== 0) bad.push(i);
   }
   return bad;
-}
-
-function slotRange(n: number): Uint16Array {
-  return Uint16Array.from({ length: n }, (_, i) => i);
 }
 
 /** Polls receive() until `want` frames sit in slots 0..want-1; returns how many arrived. */
@@ -99,22 +72,16 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     return port;
   };
 
-  beforeAll(() => {
-    deleteNamespace();
-    execFileSync('ip', ['netns', 'add', NS]);
-    // No IPv6: the kernel would otherwise send ND/MLD frames of its own on the veths.
-    inNs('sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
-    ip('link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb');
-    ip('link', 'set', 'va', 'up');
-    ip('link', 'set', 'vb', 'up');
+  beforeAll(async () => {
+    await buildVethNamespace(NS, ['va', 'vb']);
   });
 
   afterEach(() => {
     for (const port of ports.splice(0)) port.close();
   });
 
-  afterAll(() => {
-    deleteNamespace();
+  afterAll(async () => {
+    await removeNamespaces([NS]);
   });
 
   it('reports the interface as the kernel sees it and turns GRO off', () => {
@@ -318,7 +285,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     expect(c.rxKernelDrops).toBeGreaterThan(0);
     expect(c.rxFrames + c.rxKernelDrops).toBe(256);
     // What did arrive is in order.
-    for (let i = 1; i < got; i++) expect(rx.view.getUint32(rx.start[i] + 14)).toBeGreaterThan(rx.view.getUint32(rx.start[i - 1] + 14));
+    for (let i = 1; i < got; i++) expect(rx.view.getUint32(rx.start[i] + SEQ_OFFSET)).toBeGreaterThan(rx.view.getUint32(rx.start[i - 1] + SEQ_OFFSET));
   });
 
   it('notifies and counts link down and up', async () => {

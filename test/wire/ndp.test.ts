@@ -56,7 +56,7 @@ describe('parseNdp', () => {
     const { status, m, b, ip } = parse(NS);
     expect(status).toBe(WireStatus.Ok);
     expect(parseIcmpv6(b, 40, ip.payloadLength, ip.srcOffset, ip.dstOffset, new Icmpv6Message())).toBe(WireStatus.Ok);
-    expect(m).toMatchObject({ type: Icmpv6Type.NeighborSolicitation, targetOffset: 48, targetMacOffset: -1, mtu: -1, prefixCount: 0 });
+    expect(m).toMatchObject({ type: Icmpv6Type.NeighborSolicitation, flags: 0, targetOffset: 48, targetMacOffset: -1 });
     expect(b.subarray(48, 64)).toEqual(hex(GLOBAL));
     expect(readU48(b, m.sourceMacOffset)).toBe(MAC2);
   });
@@ -78,12 +78,11 @@ describe('parseNdp', () => {
     expect(readU48(b, m.sourceMacOffset)).toBe(MAC2);
   });
 
-  it('parses a Router Advertisement with MTU and two prefixes', () => {
+  it('accepts a Router Advertisement with MTU and two prefixes, keeping its source link-layer address', () => {
     const { status, m, b } = parse(RA);
     expect(status).toBe(WireStatus.Ok);
-    expect(m).toMatchObject({ type: Icmpv6Type.RouterAdvertisement, curHopLimit: 64, flags: 0x48, routerLifetime: 1800, reachableTime: 30000, retransTimer: 1000, mtu: 1480, prefixCount: 2 });
+    expect(m).toMatchObject({ type: Icmpv6Type.RouterAdvertisement, flags: 0, targetOffset: -1, targetMacOffset: -1 });
     expect(readU48(b, m.sourceMacOffset)).toBe(MAC1);
-    expect([b[m.prefixOffsets[0]], b[m.prefixOffsets[1]]]).toEqual([NdpOption.PrefixInformation, NdpOption.PrefixInformation]);
   });
 
   it('requires hop limit 255 and code 0', () => {
@@ -103,15 +102,20 @@ describe('parseNdp', () => {
     expect(parse(NA, (b) => (b[48] = 0xff)).status).toBe(WireStatus.BadTarget);
   });
 
-  it('rejects zero-length, overrunning and wrongly sized options', () => {
+  it('rejects the whole message for a zero-length, overrunning or wrongly sized option', () => {
     expect(parse(NS, (b) => (b[65] = 0)).status).toBe(WireStatus.BadOption);
     expect(parse(NS, (b) => (b[65] = 2)).status).toBe(WireStatus.BadOption);
+    expect(parse(RA, (b) => (b[65] = 0)).status).toBe(WireStatus.BadOption); // MTU option of length 0
     expect(parse(RA, (b) => (b[65] = 2)).status).toBe(WireStatus.BadOption); // MTU option of 16 bytes
+    expect(parse(RA, (b) => (b[73] = 3)).status).toBe(WireStatus.BadOption); // prefix option of 24 bytes
     expect(parse(RA, (b) => (b[74] = 129)).status).toBe(WireStatus.BadOption); // prefix length 129
+    expect(parse(RA, (b) => (b[106] = 128)).status).toBe(WireStatus.Ok); // prefix length 128
   });
 
-  it('ignores unknown options', () => {
+  it('ignores unknown options, even one of odd size', () => {
     expect(parse(NS, (b) => (b[64] = 200)).status).toBe(WireStatus.Ok);
+    // The MTU option turned into an unknown option of 40 bytes, spanning the first prefix.
+    expect(parse(RA, (b) => b.set([200, 5], 64)).status).toBe(WireStatus.Ok);
   });
 
   it('enforces the address rules of RFC 4861 §6.1.2 and §7.1', () => {
