@@ -46,6 +46,11 @@ export const CRYPTO_THREAD_MIN_CPUS = 4;
 
 /** Batches drained per readable event before yielding to the event loop (timers, status). */
 const MAX_BATCHES_PER_TURN = 64;
+/**
+ * Rounds of frames the appliance routes for itself per flush: a reply to a packet from a tunnel,
+ * then at most an ICMP error about that reply. Later ones go to red, where nothing takes them.
+ */
+const MAX_LOCAL_ROUNDS = 2;
 const TICK_MS = 100;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -53,6 +58,8 @@ export class Appliance {
   private readonly drops = new DropCounters();
   private readonly redSlots: FrameSlots;
   private readonly blackSlots: FrameSlots;
+  /** Frames the appliance originates for a destination beyond red (Port.Local), on their way through the data plane. */
+  private readonly localSlots: FrameSlots;
   private readonly sad: SecurityAssociationDatabase;
   private readonly link: LinkServices | null;
   /** The transparent role's ICMP errors (the gateway role's belong to `link`). */
@@ -82,6 +89,7 @@ export class Appliance {
     if (cryptoThread && !this.cryptoThread) log(`the ${backend.name} AEAD backend has no crypto thread: sealing on the pipeline's thread`);
     this.redSlots = new FrameSlots({ count: batch });
     this.blackSlots = new FrameSlots({ count: batch });
+    this.localSlots = new FrameSlots({ count: batch });
     this.sad = new SecurityAssociationDatabase({ backend, warn: log });
     for (const sa of config.manualSecurityAssociations()) this.sad.installManual(sa, now);
     this.sad.on('rekey', (sa) => log(`SA ${describeSa(sa)} reached its soft lifetime: rekey needed`));
@@ -164,11 +172,18 @@ export class Appliance {
   }
 
   /** Sends what ARP/ND/ICMP queued (replies, solicitations, released frames). */
-  private flushLink(): void {
+  private flushLink(round = 0): void {
     const t = this.generated;
+    // Replies the router addressed to itself are for a sender beyond a tunnel: they are routed.
+    const local = this.link !== null && round < MAX_LOCAL_ROUNDS ? t.takeAddressedTo(this.link.settings.redMac, this.localSlots) : 0;
     this.send(this.red, t.slots, t.red, t.redCount);
     this.send(this.black, t.slots, t.black, t.blackCount);
     t.clear();
+    if (local === 0) return;
+    this.pipeline.processBatch(Port.Local, this.localSlots, local, performance.now());
+    this.send(this.red, this.localSlots, this.pipeline.txRed.slots, this.pipeline.txRed.count);
+    this.send(this.black, this.localSlots, this.pipeline.txBlack.slots, this.pipeline.txBlack.count);
+    this.flushLink(round + 1);
   }
 
   private tick(): void {

@@ -21,7 +21,7 @@ import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
 import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
-import { IPV6_HEADER_BYTES, IPV6_MIN_MTU, Ipv6Header, decrementHopLimit, parseIpv6 } from '../wire/ipv6.js';
+import { IPV6_DST, IPV6_HEADER_BYTES, IPV6_MIN_MTU, Ipv6Header, decrementHopLimit, isIpv6LinkLocal, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
 import { UDP_DST_PORT } from '../wire/udp.js';
@@ -60,6 +60,9 @@ const Verdict = Object.freeze({
   Consumed: 7,
 });
 
+/** Offset of the "to ourselves on red" MACs in Pipeline.routeMacs. */
+const SELF_MACS = 2 * ETHERNET_ADDRESSES_BYTES;
+
 /** l2Vlan of a QinQ frame: the L2 rewrite writes at most one tag, so such frames are only bridged. */
 const TWO_VLAN_TAGS = -2;
 
@@ -91,6 +94,8 @@ export class PipelineCounters {
   held = 0;
   /** NAT-T keepalives (RFC 3948 §2.3) consumed. */
   keepalives = 0;
+  /** Frames the appliance originated that were routed (replies to packets that came through a tunnel). */
+  originated = 0;
 }
 
 /** Transmit list of one port: slot indexes to send, in order. */
@@ -143,8 +148,11 @@ export class Pipeline {
   private readonly l2Mode: Uint8Array;
   /** The received destination and source MAC as bytes (12 per slot), written back by L2 Preserve and ICMP errors. */
   private readonly l2Macs: Uint8Array;
-  /** L2 Route templates: destination 0 (the neighbor layer fills it in) and our MAC; red at 0, black at 12. */
-  private readonly routeMacs = new Uint8Array(2 * ETHERNET_ADDRESSES_BYTES);
+  /**
+   * L2 templates: Route to red at 0 and to black at 12 (destination 0, which the neighbor layer
+   * fills in, and our MAC), and at SELF_MACS our red MAC as both (a packet for the router itself).
+   */
+  private readonly routeMacs = new Uint8Array(3 * ETHERNET_ADDRESSES_BYTES);
   /** Our red MAC in MacLearningTable's halves: first 2 bytes, last 4 as int32 (gateway role). */
   private readonly redMacHi: number;
   private readonly redMacLo: number;
@@ -190,6 +198,8 @@ export class Pipeline {
     if (parts.link !== null) {
       writeU48(this.routeMacs, ETHERNET_SRC, parts.link.settings.redMac);
       writeU48(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC, parts.link.settings.blackMac);
+      writeU48(this.routeMacs, SELF_MACS, parts.link.settings.redMac);
+      writeU48(this.routeMacs, SELF_MACS + ETHERNET_SRC, parts.link.settings.redMac);
     }
     this.redMacHi = readU16(this.routeMacs, ETHERNET_SRC);
     this.redMacLo = readU32(this.routeMacs, ETHERNET_SRC + 2) | 0;
@@ -216,30 +226,33 @@ export class Pipeline {
     this.txRed.count = 0;
     this.txBlack.count = 0;
     if (from === Port.Red) this.counters.redFrames += count;
-    else this.counters.blackFrames += count;
+    else if (from === Port.Black) this.counters.blackFrames += count;
+    else this.counters.originated += count;
 
     // The ESP engines queue each packet as soon as it is classified: its headers are still in
     // cache and parsed, so they are not parsed again.
     this.encryptor.begin(this.packets, now);
     this.decryptor.begin(this.packets, now);
     for (let i = 0; i < count; i++) {
-      this.verdict[i] = from === Port.Red ? this.classifyRed(i, now) : this.classifyBlack(i, now);
+      this.verdict[i] = from === Port.Black ? this.classifyBlack(i, now) : this.classifyRed(i, from, now);
     }
     this.encryptor.sealAll();
-    this.openStage(count);
+    this.openStage(count, now);
     this.transmitStage(count, now);
     this.encryptor.end();
   }
 
   // ---- classify: frames from red -------------------------------------------------------------
 
-  private classifyRed(i: number, now: number): number {
+  /** `from`: Red, or Local for the packets the appliance itself sends off red (only IPv6, only routed). */
+  private classifyRed(i: number, from: Port, now: number): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const n = this.slots.length[i];
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
-    this.saveL2(i, Port.Red, now);
+    this.saveL2(i, from, now);
     const gw = this.settings.gateway;
+    if (from === Port.Local) return gw !== null && this.eth.etherType === EtherType.Ipv6 ? this.routeRedIpv6(i, true, now) : this.drop(DropReason.Unsupported);
     switch (this.eth.etherType) {
       case EtherType.Arp:
         if (!this.settings.bridge) return this.drop(DropReason.Unsupported);
@@ -247,7 +260,7 @@ export class Pipeline {
         return Verdict.BridgeToBlack;
       case EtherType.Ipv6:
         if (gw === null) return this.bridgedIp(i, Direction.Outbound, null, now);
-        return this.routeRedIpv6(i, now);
+        return this.routeRedIpv6(i, false, now);
       case EtherType.Ipv4:
         return this.bridgedIp(i, Direction.Outbound, null, now);
       default:
@@ -255,8 +268,11 @@ export class Pipeline {
     }
   }
 
-  /** Gateway role: IPv6 from the red LAN. The appliance is its router (RFC 4213 §3). */
-  private routeRedIpv6(i: number, now: number): number {
+  /**
+   * Gateway role: IPv6 from the red LAN. The appliance is its router (RFC 4213 §3). `local`: a
+   * packet it originated itself, which is routed the same way but has no hop to count.
+   */
+  private routeRedIpv6(i: number, local: boolean, now: number): number {
     const bytes = this.slots.bytes;
     const frame = this.slots.start[i];
     const l3 = this.eth.l3Offset;
@@ -299,7 +315,7 @@ export class Pipeline {
       return this.drop(value);
     }
     // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
-    if (decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
+    if (!local && decrementHopLimit(bytes, l3) !== WireStatus.Ok) {
       link.icmpErrors.timeExceeded(bytes, frame, l3, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
@@ -488,7 +504,7 @@ export class Pipeline {
         if (action === SpdAction.Protect) return this.drop(DropReason.ClearWherePolicyRequiresEsp);
         if (action !== SpdAction.Bypass) return this.drop(index === NO_MATCH ? DropReason.NoPolicy : DropReason.Discard);
         this.setPacket(i, l3, h.totalLength);
-        return this.deliverSixInFour(i);
+        return this.deliverSixInFour(i, now);
       }
       case IpProtocol.Udp:
         return this.drop(DropReason.IkeUnavailable);
@@ -513,7 +529,7 @@ export class Pipeline {
    * Opens the packets queueOpen queued and decides again on what they carried, packet by packet:
    * with a crypto thread, the first ones are decided while it still opens the later ones.
    */
-  private openStage(count: number): void {
+  private openStage(count: number, now: number): void {
     this.decryptor.openAll();
     for (let i = 0; i < count; i++) {
       if (this.verdict[i] !== Verdict.Open) continue;
@@ -523,7 +539,7 @@ export class Pipeline {
         continue;
       }
       this.counters.opened++;
-      this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!);
+      this.verdict[i] = this.afterOpen(i, this.decryptor.saOf[i]!, now);
     }
     this.decryptor.end();
   }
@@ -547,7 +563,7 @@ export class Pipeline {
    * delivers the inner packet; transport mode over 6in4 is decapsulated (gateway role), and
    * a router's own 6in4/IPIP packet goes on to it unchanged (transparent role, RFC 3884).
    */
-  private afterOpen(i: number, sa: SecurityAssociation): number {
+  private afterOpen(i: number, sa: SecurityAssociation, now: number): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const n = this.slots.length[i];
@@ -557,12 +573,12 @@ export class Pipeline {
     if (sa.mode === 'tunnel') {
       if (version !== 6 || this.settings.gateway === null) return this.drop(DropReason.Unsupported);
       if (!this.decisions.innerSourceAllowed(this.sel, this.peerOfSa(sa))) return this.drop(DropReason.IngressFilter);
-      return this.deliverIpv6ToRed(i, s, n);
+      return this.deliverIpv6ToRed(i, s, n, now);
     }
     // Transport mode: the restored header, parsed in this.v4 by openedSelectors when it is IPv4.
     const protocol = version === 4 ? this.v4.protocol : -1;
     // 6in4 is IPv4 protocol 41.
-    if (this.settings.gateway !== null && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i);
+    if (this.settings.gateway !== null && protocol === IpProtocol.Ipv6) return this.deliverSixInFour(i, now);
     // Transparent role: check the tunnelled packet inside (RFC 3884), then pass the router's
     // own tunnel packet on with the frame's original MACs.
     if (protocol === IpProtocol.Ipv6 || protocol === IpProtocol.Ipv4) {
@@ -586,7 +602,7 @@ export class Pipeline {
   }
 
   /** start/length: a protocol-41 IPv4 packet addressed to our TEP, its header parsed in this.v4. Decapsulate and route to red. */
-  private deliverSixInFour(i: number): number {
+  private deliverSixInFour(i: number, now: number): number {
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const peer = this.peerByTep(this.v4.src | 0);
@@ -596,20 +612,40 @@ export class Pipeline {
     const { start, length } = this.inner;
     if (this.extractor.extractIpv6Header(bytes, this.inner.ipv6, Direction.Inbound, this.sel) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     if (!this.decisions.innerSourceAllowed(this.sel, peer)) return this.drop(DropReason.IngressFilter);
-    return this.deliverIpv6ToRed(i, start, length);
+    return this.deliverIpv6ToRed(i, start, length, now);
   }
 
-  private deliverIpv6ToRed(i: number, start: number, length: number): number {
+  /**
+   * An IPv6 packet out of a tunnel, to red or to the router itself. What the router sends back
+   * (an echo reply, Time Exceeded) goes to the frame's source, which selfFrame makes our own red
+   * MAC: the appliance then routes it back into the tunnel (Port.Local).
+   */
+  private deliverIpv6ToRed(i: number, start: number, length: number, now: number): number {
     const bytes = this.slots.bytes;
-    // The appliance answers only on red: its own address through the tunnel is not served.
-    if (this.link!.isRouterDestination(bytes, start + 24)) return this.drop(DropReason.Unsupported);
+    const link = this.link!;
+    if (link.isRouterDestination(bytes, start + IPV6_DST)) {
+      // RFC 4291 §2.5.6: a link-local address is not reached through a router.
+      if (isIpv6LinkLocal(bytes, start + IPV6_DST)) return this.drop(DropReason.Unsupported);
+      const reason = link.receiveFromTunnel(bytes, this.selfFrame(start), ETHERNET_HEADER_BYTES + length);
+      if (reason >= 0) return this.drop(reason);
+      this.counters.local++;
+      return Verdict.Consumed;
+    }
     this.setPacket(i, start, length);
+    // RFC 8200 §3 / RFC 4443 §3.3, as for packets from red; the error goes back through the tunnel.
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
-      // The sender is across the tunnel: no ICMP back through it from here.
+      link.icmpErrors.timeExceeded(bytes, this.selfFrame(start), start, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
     this.l2Mode[i] = L2Mode.Route;
     return Verdict.ForwardToRed;
+  }
+
+  /** Writes an Ethernet header from our red MAC to itself in front of the IPv6 packet at `ipStart` (decapsulation left room); returns the frame's start. */
+  private selfFrame(ipStart: number): number {
+    const frame = ipStart - ETHERNET_HEADER_BYTES;
+    writeEthernetHeaderFrom(this.slots.bytes, frame, this.routeMacs, SELF_MACS, NO_VLAN, EtherType.Ipv6);
+    return frame;
   }
 
   // ---- L2 rewrite and transmit lists ---------------------------------------------------------
@@ -704,6 +740,7 @@ export class Pipeline {
     return reason < 0 ? DropReason.Malformed : reason;
   }
 
+  /** `side`: where the frame came from; frames the appliance originated (Local) teach the bridge nothing. */
   private saveL2(i: number, side: Port, now: number): void {
     const bytes = this.slots.bytes;
     const e = this.eth;
@@ -711,7 +748,7 @@ export class Pipeline {
     const src = e.srcOffset;
     const macs = i * ETHERNET_ADDRESSES_BYTES;
     for (let k = 0; k < ETHERNET_ADDRESSES_BYTES; k++) this.l2Macs[macs + k] = bytes[dst + k];
-    if ((bytes[src] & 1) === 0) this.stations.learn(readU16(bytes, src), readU32(bytes, src + 2) | 0, side, now);
+    if (side !== Port.Local && (bytes[src] & 1) === 0) this.stations.learn(readU16(bytes, src), readU32(bytes, src + 2) | 0, side, now);
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : TWO_VLAN_TAGS;
     this.l2Mode[i] = L2Mode.Preserve;

@@ -27,7 +27,7 @@ import { WireStatus } from '../wire/status.js';
 import { ipv4PrefixMask, isGroupMacAt, isOnTepLink } from './link-addresses.js';
 import { Icmpv4ErrorSource, type IcmpErrorSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
-import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
+import { LinkPort, type LinkTransmitQueue, type NicPort } from './transmit-queue.js';
 
 /** Destination Unreachable code "no route to destination" (RFC 4443 §3.1). */
 export const DESTINATION_UNREACHABLE_NO_ROUTE = 0;
@@ -93,12 +93,11 @@ export class IcmpErrorSender {
   /**
    * Writes an ICMPv6 error packet (IPv6 header from the router address, then the message quoting
    * as much of the invoking packet as fits in 1280 bytes) at out[outOff], at most `room` bytes,
-   * after the rules and the rate limit. For errors that go back through the tunnel the caller
-   * encapsulates the result; `out` may be the invoking packet's buffer when outOff <= ipStart.
-   * `linkMulticast` tells whether the invoking frame had a group destination MAC. `param` is the
-   * MTU of Packet Too Big (unused, zero, for the others). Returns the length, or 0 when not sent.
+   * after the rules and the rate limit. `linkMulticast` tells whether the invoking frame had a
+   * group destination MAC. `param` is the MTU of Packet Too Big (unused, zero, for the others).
+   * Returns the length, or 0 when not sent.
    */
-  writeIcmpv6Error(
+  private writeIcmpv6Error(
     out: Uint8Array,
     outOff: number,
     room: number,
@@ -149,7 +148,7 @@ export class IcmpErrorSender {
    * [ipStart, ipStart + ipLength) of the frame at frameStart received on `port`, sent back on it
    * to the frame's sender. True when queued.
    */
-  fragmentationNeeded(port: LinkPort, bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, nextHopMtu: number, now: number): boolean {
+  fragmentationNeeded(port: NicPort, bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, nextHopMtu: number, now: number): boolean {
     const ip = this.invoking4;
     if (parseIpv4(bytes, ipStart, ipLength, ip) !== WireStatus.Ok) {
       this.counters.malformed++;

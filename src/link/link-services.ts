@@ -99,6 +99,23 @@ export class LinkServices {
     }
   }
 
+  /**
+   * An IPv6 frame that came out of a tunnel to the router's own (not link-local) address. Only
+   * Echo Requests are answered (RFC 4443 §4.2), so operators can ping the far gateway; Neighbor
+   * Discovery is link-scope (RFC 4861 §7.1) and is never taken from a tunnel. Returns -1 when
+   * answered, else the DropReason to count.
+   */
+  receiveFromTunnel(bytes: Uint8Array, start: number, length: number): number {
+    const m = this.received;
+    const status = parseReceivedIcmpv6(bytes, start, length, m);
+    if (status !== -1) return status;
+    if (m.icmp.type !== Icmpv6Type.EchoRequest) {
+      this.counters.otherIcmpv6++;
+      return DropReason.Unsupported;
+    }
+    return this.echo.receive(bytes, m);
+  }
+
   /** An ARP frame from black. Returns -1 when consumed, else the DropReason to count. */
   receiveBlack(bytes: Uint8Array, start: number, length: number, now: number): number {
     if (!this.addressedTo(bytes, start, length, this.settings.blackMac)) return DropReason.Unsupported;

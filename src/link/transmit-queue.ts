@@ -5,15 +5,21 @@
  * then calls `clear()`.
  */
 import { DEFAULT_SLOT_SIZE, FrameSlots } from '../dataplane/frame-slots.js';
+import { copyBytes, readU48 } from '../wire/bytes.js';
+import { ETHERNET_DST } from '../wire/ethernet.js';
 
-/** The NIC a generated frame leaves on. */
+/** Where a frame comes from or leaves on. */
 export const LinkPort = Object.freeze({
   /** Protected LAN: Neighbor Discovery, Router Advertisements, ICMPv6. */
   Red: 0,
   /** Untrusted IPv4 network: ARP, ICMPv4. */
   Black: 1,
+  /** The appliance itself: what it sends to a destination beyond red is routed like red's packets (takeAddressedTo). */
+  Local: 2,
 });
 export type LinkPort = (typeof LinkPort)[keyof typeof LinkPort];
+/** A NIC: where a generated frame can be queued. */
+export type NicPort = typeof LinkPort.Red | typeof LinkPort.Black;
 
 export interface LinkTransmitQueueOptions {
   /** Frames that can wait for one flush. Default 256 (one receive batch, each answered once). */
@@ -59,12 +65,39 @@ export class LinkTransmitQueue {
   }
 
   /** Queues the frame written after the last `claim` with `length` bytes on `port`. */
-  commit(port: LinkPort, length: number): void {
+  commit(port: NicPort, length: number): void {
     const slot = this.used++;
     this.slots.start[slot] = this.slots.base(slot);
     this.slots.length[slot] = length;
     if (port === LinkPort.Red) this.red[this.redCount++] = slot;
     else this.black[this.blackCount++] = slot;
+  }
+
+  /**
+   * Moves the red frames addressed to `mac`, the router's own red MAC, into `into` (slots 0, 1,
+   * ... at its headroom) and returns how many: replies to packets that came through a tunnel,
+   * which the data plane routes back into it instead of sending them on red.
+   */
+  takeAddressedTo(mac: number, into: FrameSlots): number {
+    const bytes = this.slots.bytes;
+    let kept = 0;
+    let taken = 0;
+    for (let k = 0; k < this.redCount; k++) {
+      const slot = this.red[k];
+      const start = this.slots.start[slot];
+      const length = this.slots.length[slot];
+      if (readU48(bytes, start + ETHERNET_DST) !== mac || taken === into.count || length > into.slotSize - into.headroom) {
+        this.red[kept++] = slot;
+        continue;
+      }
+      const to = into.base(taken) + into.headroom;
+      copyBytes(into.bytes, to, bytes, start, length);
+      into.start[taken] = to;
+      into.length[taken] = length;
+      taken++;
+    }
+    this.redCount = kept;
+    return taken;
   }
 
   /** Empties both lists once their frames were sent. */

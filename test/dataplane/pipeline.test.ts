@@ -8,6 +8,7 @@ import { PATH_MTU_AGE_MS } from '../../src/dataplane/peer-path-mtu.js';
 import { Port } from '../../src/dataplane/pipeline.js';
 import { MIN_TUNNEL_PATH_MTU } from '../../src/tunnel/tunnel-mtu.js';
 import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
+import { fillIcmpv6Checksum } from '../../src/wire/icmpv6.js';
 import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
 import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
@@ -112,6 +113,79 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     expect(unreachable[14 + 48]).toBe(0x60);
     expect(redFrame(a.link.transmit, 1)[14 + 40]).toBe(3);
     expect(a.link.icmpErrors.counters).toMatchObject({ destinationUnreachableSent: 1, timeExceededSent: 1 });
+  });
+
+  describe('the far gateway through the tunnel (its router address, its hop)', () => {
+    /** Seals a red frame at B and opens it at A; returns A's slots after the black batch. */
+    function throughTunnelToA(g: ReturnType<typeof gatewayPair>, frame: Uint8Array): void {
+      const slotsB = new FrameSlots({ count: 8 });
+      loadSlot(slotsB, 0, frame);
+      g.b.pipeline.processBatch(Port.Red, slotsB, 1, 0);
+      expect(g.b.pipeline.txBlack.count).toBe(1);
+      const slotsA = new FrameSlots({ count: 8 });
+      loadSlot(slotsA, 0, frameOf(slotsB, g.b.pipeline.txBlack.slots[0]));
+      g.a.pipeline.processBatch(Port.Black, slotsA, 1, 0);
+      expect(g.a.pipeline.txRed.count).toBe(0);
+    }
+
+    /** What A queued for its own red MAC goes through A's data plane (Port.Local), then B's: the frame host B gets. */
+    function routedBackToB(g: ReturnType<typeof gatewayPair>): Uint8Array {
+      const local = new FrameSlots({ count: 8 });
+      expect(g.a.link.transmit.takeAddressedTo(MAC.redA, local)).toBe(1);
+      expect(g.a.link.transmit.redCount).toBe(0);
+      g.a.pipeline.processBatch(Port.Local, local, 1, 0);
+      expect(g.a.pipeline.counters.originated).toBe(1);
+      expect(g.a.pipeline.txBlack.count).toBe(1);
+      const esp = frameOf(local, g.a.pipeline.txBlack.slots[0]);
+      expect(esp[14 + 9]).toBe(50);
+      const slotsB = new FrameSlots({ count: 8 });
+      loadSlot(slotsB, 0, esp);
+      g.b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
+      expect(g.b.pipeline.drops.snapshot()).toEqual({});
+      expect(g.b.pipeline.txRed.count).toBe(1);
+      return frameOf(slotsB, g.b.pipeline.txRed.slots[0]);
+    }
+
+    it('answers a ping to its router address from beyond the tunnel, routing the reply back into it (RFC 4443 §4.2)', () => {
+      const g = gatewayPair();
+      const buf = new Uint8Array(2048);
+      throughTunnelToA(g, buf.slice(0, writePing6(buf, 0, ADDR.hostB, ADDR.routerA, MAC.redB, MAC.hostB, 32)));
+      expect(g.a.link.echo.counters.repliesSent).toBe(1);
+      const reply = routedBackToB(g);
+      expect(reply.subarray(0, 6)).toEqual(Uint8Array.of(2, 0, 0, 0, 0xb, 0x10));
+      expect(reply.subarray(14 + 8, 14 + 24)).toEqual(ADDR.routerA);
+      expect(reply.subarray(14 + 24, 14 + 40)).toEqual(ADDR.hostB);
+      expect(reply[14 + 40]).toBe(129); // Echo Reply
+      // Sent with 64 by A (its own packet is not a hop), less B's hop.
+      expect(reply[14 + 7]).toBe(63);
+      expect(g.a.pipeline.drops.snapshot()).toEqual({});
+    });
+
+    it('answers hop limit exhaustion with Time Exceeded back through the tunnel (RFC 4443 §3.3), from its router address', () => {
+      const g = gatewayPair();
+      const buf = new Uint8Array(2048);
+      // Hop limit 2: B forwards it with 1, A cannot.
+      throughTunnelToA(g, buf.slice(0, writePing6(buf, 0, ADDR.hostB, ADDR.hostA, MAC.redB, MAC.hostB, 16, 2)));
+      expect(g.a.pipeline.drops.snapshot()).toEqual({ 'ttl-exceeded': 1 });
+      const error = routedBackToB(g);
+      expect(error[14 + 40]).toBe(3);
+      expect(error.subarray(14 + 8, 14 + 24)).toEqual(ADDR.routerA);
+      expect(error.subarray(14 + 24, 14 + 40)).toEqual(ADDR.hostB);
+      expect(error.subarray(14 + 48 + 24, 14 + 48 + 40)).toEqual(ADDR.hostA);
+    });
+
+    it('takes nothing but Echo Requests from the tunnel: Neighbor Discovery stays link-scope (RFC 4861 §7.1)', () => {
+      const g = gatewayPair();
+      const buf = new Uint8Array(2048);
+      const n = writePing6(buf, 0, ADDR.hostB, ADDR.routerA, MAC.redB, MAC.hostB, 16);
+      buf[14 + 40] = 135; // a Neighbor Solicitation to A's router address
+      writeU16(buf, 14 + 42, 0);
+      fillIcmpv6Checksum(buf, 14 + 40, n - 54, 14 + 8, 14 + 24);
+      throughTunnelToA(g, buf.slice(0, n));
+      expect(g.a.link.transmit.redCount).toBe(0);
+      expect(g.a.link.counters.otherIcmpv6).toBe(1);
+      expect(g.a.pipeline.drops.snapshot()).toEqual({ unsupported: 1 });
+    });
   });
 
   it('an IPv6 packet too big for the tunnel gets Packet Too Big with the inner MTU 1446', () => {

@@ -225,6 +225,22 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     const { stdout } = await runCommand(['ip', 'netns', 'exec', lab.topology.namespaces.redA, 'ping', '-6', '-n', '-c', '1', '-W', '2', '2001:db8:c::1'], { allowFailure: true });
     expect(stdout).toContain(`From ${SITE_A.router6} icmp_seq=1 Destination unreachable: No route`);
   });
+
+  it('answers ping6 to the far gateway\'s router address through the tunnel, both ways (RFC 4443 §4.2)', async () => {
+    const { redA, redB } = lab.topology.namespaces;
+    expect(await pingFrom(redB, SITE_A.router6, { count: 2 })).toMatchObject({ ok: true, received: 2 });
+    expect(await pingFrom(redA, SITE_B.router6, { count: 2 })).toMatchObject({ ok: true, received: 2 });
+  });
+
+  it('answers a packet whose hop limit runs out at the far gateway with Time Exceeded through the tunnel, from that gateway (RFC 4443 §3.3)', async () => {
+    // Hop limit 2: rb-b forwards it with 1, rb-a cannot.
+    const { stdout } = await runCommand(['ip', 'netns', 'exec', lab.topology.namespaces.redB, 'ping', '-6', '-n', '-c', '1', '-W', '2', '-t', '2', SITE_A.host6], { allowFailure: true });
+    expect(stdout).toContain(`From ${SITE_A.router6} icmp_seq=1 Time exceeded: Hop limit`);
+    // What crossed wan for these tests was ESP too.
+    const after = await lab.wire();
+    expect(after.violations).toBe(0);
+    expect(classesSeen(after)).toEqual(['arp', 'bypassIpv4', 'esp']);
+  });
 });
 
 describe('DISCARD and no policy (test/fixtures/lab/discard-a.yaml, examples/lab-b.yaml)', () => {

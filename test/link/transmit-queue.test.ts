@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { LinkPort, LinkTransmitQueue } from '../../src/link/transmit-queue.js';
+import { writeU48 } from '../../src/wire/bytes.js';
 
 describe('LinkTransmitQueue', () => {
   it('hands out slots in order, keeps per-port lists, and reuses an uncommitted claim', () => {
@@ -25,5 +27,26 @@ describe('LinkTransmitQueue', () => {
     q.clear();
     expect([q.redCount, q.blackCount]).toEqual([0, 0]);
     expect(q.claim()).toBe(0);
+  });
+
+  it('takes the red frames addressed to the router itself into other slots, leaving the rest in order', () => {
+    const self = 0x02000000000a;
+    const q = new LinkTransmitQueue({ count: 4, slotSize: 256 });
+    const queue = (port: typeof LinkPort.Red | typeof LinkPort.Black, dst: number, length: number) => {
+      const off = q.claim();
+      writeU48(q.slots.bytes, off, dst);
+      q.slots.bytes[off + 14] = length;
+      q.commit(port, length);
+    };
+    queue(LinkPort.Red, 0x020000000a10, 60);
+    queue(LinkPort.Red, self, 70);
+    queue(LinkPort.Black, self, 80);
+    queue(LinkPort.Red, self, 90);
+    const local = new FrameSlots({ count: 8, slotSize: 256, headroom: 64 });
+    expect(q.takeAddressedTo(self, local)).toBe(2);
+    expect(Array.from(q.red.subarray(0, q.redCount))).toEqual([0]);
+    expect(Array.from(q.black.subarray(0, q.blackCount))).toEqual([2]);
+    expect([local.start[0], local.length[0], local.bytes[local.start[0] + 14]]).toEqual([64, 70, 70]);
+    expect([local.start[1], local.length[1], local.bytes[local.start[1] + 14]]).toEqual([256 + 64, 90, 90]);
   });
 });
