@@ -1,6 +1,7 @@
 /**
  * `npm run bench:frame-io`: raw frame I/O between two FramePorts on a veth pair (va <-> vb) inside the network
- * namespace rbbench-io, which this run creates and removes (root only).
+ * namespace rbbench-io, which this run creates and removes (root only). Every measurement runs with both receive
+ * rings (rxRing 'v2', the default and baseline, and 'v3'), printed side by side with the v3/v2 ratio.
  *
  *  - latency: one 64-byte frame bounced port A -> port B -> port A through the readable callbacks, as the data plane
  *    runs them (event loop, then busy poll); median and p99 of the round trip (two receive hops).
@@ -17,7 +18,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { FrameSlots } from '../src/dataplane/frame-slots.js';
-import { FramePort } from '../src/io/frame-port.js';
+import { FramePort, RX_RINGS, type RxRing } from '../src/io/frame-port.js';
 import { buildVethNamespace, removeNamespaces } from '../src/lab/topology.js';
 import { putFrame, SEQ_OFFSET, slotRange } from '../test/io/frame-fixture.js';
 
@@ -41,23 +42,30 @@ const WINDOW = 1024;
 const STALL_MS = 50;
 const RECEIVE_COST_FRAMES = 1024;
 const RECEIVE_COST_DRAINS = quick ? 10 : 30;
+/** Time for the kernel to deliver a burst and for a V3 ring to hand over its last, partly filled block (1 ms timer). */
+const DELIVERY_MS = 10;
 const SIZES = [64, 1400] as const;
 const BATCHES = [32, 256] as const;
 
-interface LatencyRow { kind: 'latency'; mode: string; samples: number; lost: number; medianUs: number; p99Us: number; maxUs: number }
-interface ThroughputRow {
-  kind: 'throughput'; size: number; batch: number; framesPerSecond: number; gbps: number; kernelDrops: number; lost: number;
-  receiveNsPerFrame: number;
+interface LatencyRow {
+  kind: 'latency'; mode: string; rxRing: RxRing; samples: number; lost: number; medianUs: number; p99Us: number;
+  maxUs: number;
 }
+interface ThroughputRow {
+  kind: 'throughput'; size: number; batch: number; rxRing: RxRing; framesPerSecond: number; gbps: number;
+  kernelDrops: number; lost: number; receiveNsPerFrame: number;
+}
+/** One measurement with each ring; vsV2 is v3 over v2 (median round trip, frames/s). */
+type ByRing<T> = Record<RxRing, T> & { vsV2: number };
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-function openPair(busyPoll: boolean): [FramePort, FramePort] {
-  const a = FramePort.open('va', { netns: NS, busyPoll });
+function openPair(busyPoll: boolean, rxRing: RxRing): [FramePort, FramePort] {
+  const a = FramePort.open('va', { netns: NS, busyPoll, rxRing });
   try {
-    return [a, FramePort.open('vb', { netns: NS, busyPoll })];
+    return [a, FramePort.open('vb', { netns: NS, busyPoll, rxRing })];
   } catch (err) {
     a.close();
     throw err;
@@ -65,8 +73,8 @@ function openPair(busyPoll: boolean): [FramePort, FramePort] {
 }
 
 /** Bounces one frame A -> B -> A until the time or sample budget is spent. */
-function latency(busyPoll: boolean): Promise<LatencyRow> {
-  const [a, b] = openPair(busyPoll);
+function latency(busyPoll: boolean, rxRing: RxRing): Promise<LatencyRow> {
+  const [a, b] = openPair(busyPoll, rxRing);
   const tx = new FrameSlots({ count: 1 });
   const rxA = new FrameSlots({ count: 64 });
   const rxB = new FrameSlots({ count: 64 });
@@ -87,7 +95,7 @@ function latency(busyPoll: boolean): Promise<LatencyRow> {
       b.close();
       const sorted = samples.slice(LATENCY_WARMUP, Math.max(LATENCY_WARMUP, taken)).sort();
       resolve({
-        kind: 'latency', mode: busyPoll ? 'busy poll' : 'event loop', samples: sorted.length, lost,
+        kind: 'latency', mode: busyPoll ? 'busy poll' : 'event loop', rxRing, samples: sorted.length, lost,
         medianUs: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000,
         maxUs: sorted[sorted.length - 1] * 1000,
       });
@@ -128,8 +136,8 @@ function latency(busyPoll: boolean): Promise<LatencyRow> {
  * A streams batches to B while fewer than WINDOW frames are in flight, B sends back what it receives, A receives
  * them; every receive and send call moves at most `batch` frames.
  */
-function throughput(size: number, batch: number): Omit<ThroughputRow, 'receiveNsPerFrame'> {
-  const [a, b] = openPair(false);
+function throughput(size: number, batch: number, rxRing: RxRing): Omit<ThroughputRow, 'receiveNsPerFrame'> {
+  const [a, b] = openPair(false, rxRing);
   try {
     const tx = new FrameSlots({ count: batch });
     const rxA = new FrameSlots({ count: batch });
@@ -170,7 +178,7 @@ function throughput(size: number, batch: number): Omit<ThroughputRow, 'receiveNs
       best = Math.max(best, frames / ((now - start) / 1000));
     }
     return {
-      kind: 'throughput', size, batch, framesPerSecond: best, gbps: (best * size * 8) / 1e9,
+      kind: 'throughput', size, batch, rxRing, framesPerSecond: best, gbps: (best * size * 8) / 1e9,
       kernelDrops: a.counters().rxKernelDrops + b.counters().rxKernelDrops, lost,
     };
   } finally {
@@ -180,8 +188,8 @@ function throughput(size: number, batch: number): Omit<ThroughputRow, 'receiveNs
 }
 
 /** Median ns per frame of receive() draining RECEIVE_COST_FRAMES frames that already sit in the ring. */
-function receiveCost(size: number, batch: number): number {
-  const [a, b] = openPair(false);
+function receiveCost(size: number, batch: number, rxRing: RxRing): number {
+  const [a, b] = openPair(false, rxRing);
   try {
     const tx = new FrameSlots({ count: RECEIVE_COST_FRAMES });
     const rx = new FrameSlots({ count: batch });
@@ -191,7 +199,7 @@ function receiveCost(size: number, batch: number): number {
     const costs: number[] = [];
     for (let drain = 0; drain < RECEIVE_COST_DRAINS; drain++) {
       b.send(tx, list, RECEIVE_COST_FRAMES);
-      Atomics.wait(pause, 0, 0, 2); // the kernel finishes delivering
+      Atomics.wait(pause, 0, 0, DELIVERY_MS);
       let got = 0;
       let n;
       const start = performance.now();
@@ -207,21 +215,45 @@ function receiveCost(size: number, batch: number): number {
   }
 }
 
-function printTable(latencies: LatencyRow[], throughputs: ThroughputRow[]): void {
-  const num = (x: number, width: number, digits = 0) =>
-    x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }).padStart(width);
-  console.log('round trip A -> B -> A, one 64-byte frame');
-  console.log('mode          samples   median µs     p99 µs     max µs   lost');
+/** Runs measure with each ring, v2 first. */
+async function byRing<T>(measure: (rxRing: RxRing) => T | Promise<T>, value: (r: T) => number): Promise<ByRing<T>> {
+  const rows = {} as Record<RxRing, T>;
+  for (const rxRing of RX_RINGS) rows[rxRing] = await measure(rxRing);
+  return { ...rows, vsV2: value(rows.v3) / value(rows.v2) };
+}
+
+function printTable(latencies: ByRing<LatencyRow>[], throughputs: ByRing<ThroughputRow>[]): void {
+  const num = (x: number, digits = 0) =>
+    x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const line = (cells: string[], widths: number[]) => cells.map((c, i) => c.padStart(widths[i])).join('');
+  const sum = (widths: number[]) => widths.reduce((x, y) => x + y, 0);
+  const ratioWidth = 8;
+  const ratio = (x: number) => `${x.toFixed(2)}x`.padStart(ratioWidth);
+  /** Column headers once per ring, under a "v2 ring ---" banner each, then the ratio column. */
+  const header = (lead: string, names: string[], widths: number[]) => {
+    console.log(' '.repeat(lead.length) + RX_RINGS.map((r) => `  ${r} ring `.padEnd(sum(widths), '-')).join(''));
+    console.log(lead + RX_RINGS.map(() => line(names, widths)).join('') + 'v3/v2'.padStart(ratioWidth));
+  };
+
+  console.log('round trip A -> B -> A, one 64-byte frame (two receive hops); v3/v2: ratio of the medians');
+  const latencyWidths = [9, 11, 10, 10, 6];
+  header('mode'.padEnd(12), ['samples', 'median µs', 'p99 µs', 'max µs', 'lost'], latencyWidths);
+  const latencyCells = (r: LatencyRow) =>
+    line([num(r.samples), num(r.medianUs, 1), num(r.p99Us, 1), num(r.maxUs, 1), num(r.lost)], latencyWidths);
   for (const r of latencies) {
-    console.log(`${r.mode.padEnd(12)}${num(r.samples, 9)}${num(r.medianUs, 12, 1)}${num(r.p99Us, 11, 1)}` +
-      `${num(r.maxUs, 11, 1)}${num(r.lost, 7)}`);
+    console.log(r.v2.mode.padEnd(12) + latencyCells(r.v2) + latencyCells(r.v3) + ratio(r.vsV2));
   }
-  console.log('\nreceive + send throughput (each frame received was sent by the other port)');
-  console.log('frame bytes  batch      frames/s   Gbit/s  kernel drops   lost   receive ns/frame');
+
+  console.log('\nreceive + send throughput (each frame received was sent by the other port); v3/v2: ratio of frames/s');
+  const throughputWidths = [12, 8, 9, 7, 13];
+  header('bytes  batch', ['frames/s', 'Gbit/s', 'k.drops', 'lost', 'rx ns/frame'], throughputWidths);
+  const throughputCells = (r: ThroughputRow) => line([num(r.framesPerSecond), num(r.gbps, 2), num(r.kernelDrops),
+    num(r.lost), num(r.receiveNsPerFrame)], throughputWidths);
   for (const r of throughputs) {
-    console.log(`${num(r.size, 11)}${num(r.batch, 7)}${num(r.framesPerSecond, 14)}${num(r.gbps, 9, 2)}` +
-      `${num(r.kernelDrops, 14)}${num(r.lost, 7)}${num(r.receiveNsPerFrame, 19)}`);
+    console.log(num(r.v2.size).padStart(5) + num(r.v2.batch).padStart(7) + throughputCells(r.v2) +
+      throughputCells(r.v3) + ratio(r.vsV2));
   }
+  console.log('k.drops: frames the kernel dropped (ring full); lost: written off after a stall');
 }
 
 async function main(): Promise<void> {
@@ -235,11 +267,22 @@ async function main(): Promise<void> {
   });
   await buildVethNamespace(NS, ['va', 'vb']);
   try {
-    const latencies = [await latency(false), await latency(true)];
-    const throughputs = SIZES.flatMap((size) => BATCHES.map((batch): ThroughputRow =>
-      ({ ...throughput(size, batch), receiveNsPerFrame: receiveCost(size, batch) })));
+    const latencies: ByRing<LatencyRow>[] = [];
+    for (const busyPoll of [false, true]) {
+      latencies.push(await byRing((ring) => latency(busyPoll, ring), (r) => r.medianUs));
+    }
+    const throughputs: ByRing<ThroughputRow>[] = [];
+    for (const size of SIZES) {
+      for (const batch of BATCHES) {
+        throughputs.push(await byRing((ring): ThroughputRow =>
+          ({ ...throughput(size, batch, ring), receiveNsPerFrame: receiveCost(size, batch, ring) }),
+        (r) => r.framesPerSecond));
+      }
+    }
     if (json) {
-      for (const r of [...latencies, ...throughputs]) console.log(JSON.stringify(r));
+      for (const r of [...latencies, ...throughputs]) {
+        for (const ring of RX_RINGS) console.log(JSON.stringify({ ...r[ring], vsV2: ring === 'v2' ? 1 : r.vsV2 }));
+      }
     } else {
       printTable(latencies, throughputs);
     }

@@ -3,8 +3,10 @@
  *
  *  - AF_PACKET SOCK_RAW bound to one ifindex with ETH_P_ALL, promiscuous (PACKET_MR_PROMISC, dropped by the kernel
  *    when the socket closes), PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING.
- *  - Receive: TPACKET_V2 ring (mmap), one ring frame per packet, so a frame is readable as soon as the kernel wrote it
- *    (a TPACKET_V3 ring hands a block over only when it is full or its >= 1 ms timer fires: ~1 ms per hop).
+ *  - Receive: TPACKET_V2 ring (mmap) by default, one ring frame per packet, so a frame is readable as soon as the
+ *    kernel wrote it. A TPACKET_V3 ring (option rxRing 'v3') packs packets one after the other into blocks and hands
+ *    a block over only when it is full or its retire timer (1 ms, the least) fires: ~1 ms per hop at low rates
+ *    (Documentation/networking/packet_mmap.rst, "TPACKET_V3"). Both feed the same per-frame copy.
  *    receive() copies frames into the caller's slot buffer at slot * slotSize + headroom without a syscall; the
  *    kernel's copy into the ring runs in softirq. (Measured on a veth: recvmmsg straight into the slots cost
  *    1.4-1.8 us per frame in the receiving thread, this ring 0.1-0.4 us.) Frames that do not fit the slot (or that
@@ -59,6 +61,8 @@ enum {
   SEND_BUFFER_BYTES = 4 << 20,  /* room for several full batches in flight to the driver */
   VLAN_TAG_BYTES = 4,
   MAC_ADDRESSES_BYTES = 12,
+  V3_FRAMES_PER_BLOCK = 8,      /* ring frames' worth of memory per TPACKET_V3 block */
+  V3_RETIRE_MS = 1,             /* TPACKET_V3 block retire timer: the least the kernel takes (0 lets it choose) */
 };
 
 enum { HANDLE_RX_POLL = 1, HANDLE_RX_IDLE = 2, HANDLE_LINK_POLL = 4 };
@@ -77,10 +81,15 @@ typedef struct {
   int nl_fd;                    /* NETLINK_ROUTE socket, RTMGRP_LINK */
   int ifindex;
   char ifname[IFNAMSIZ];
-  uint8_t *ring;                /* TPACKET_V2 receive ring */
+  uint8_t *ring;                /* receive ring */
   size_t ring_bytes;
+  int ring_version;             /* TPACKET_V2 or TPACKET_V3 */
   uint32_t frame_bytes, frame_count;
-  uint32_t next_frame;          /* ring frame receive() reads next */
+  uint32_t next_frame;          /* V2: ring frame receive() reads next */
+  uint32_t block_bytes, block_count;
+  uint32_t next_block;          /* V3: block receive() reads (or goes on reading) next */
+  uint32_t block_left;          /* V3: packets of next_block not read yet; 0 while no block is open */
+  const uint8_t *block_packet;  /* V3: the next of them */
   bool link_up;
   bool busy_poll;
   bool closed;
@@ -259,51 +268,148 @@ static void on_link_poll(uv_poll_t *handle, int status, int events) {
 
 /* ---------- receive ring ---------- */
 
-static struct tpacket2_hdr *ring_frame(const port *p, uint32_t i) {
-  return (struct tpacket2_hdr *)(p->ring + (size_t)i * p->frame_bytes);
+/* One packet in the ring, as either ring version describes it. */
+typedef struct {
+  const uint8_t *mac;           /* first byte of the frame */
+  uint32_t len, snaplen;        /* bytes on the wire, bytes in the ring */
+  uint32_t status;              /* TP_STATUS_* of the packet */
+  uint16_t vlan_tci, vlan_tpid;
+  uint8_t pkttype;              /* sll_pkttype */
+} ring_packet;
+
+/* Where receive() puts frames: slot first + n at slot_size * slot + headroom, at most cap bytes. */
+typedef struct {
+  uint8_t *bytes;
+  int32_t *start, *length;
+  int32_t first, slot_size, headroom;
+  uint32_t cap;
+} rx_target;
+
+/* The sockaddr_ll follows the ring version's header (packet_mmap.rst, "Frame structure"). */
+static uint8_t packet_type(const void *hdr, size_t hdr_bytes) {
+  return ((const struct sockaddr_ll *)((const uint8_t *)hdr + TPACKET_ALIGN(hdr_bytes)))->sll_pkttype;
 }
 
-/* Next unread frame, or NULL while the kernel still owns it. */
-static struct tpacket2_hdr *ring_peek(const port *p) {
-  struct tpacket2_hdr *h = ring_frame(p, p->next_frame);
-  return (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) ? h : NULL;
-}
-
-/* Hands the frame back to the kernel. */
-static void ring_advance(port *p, struct tpacket2_hdr *h) {
-  __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-  p->next_frame = (p->next_frame + 1) % p->frame_count;
-}
-
-static bool rx_pending(const port *p) { return ring_peek(p) != NULL; }
-
-/* Copies one ring frame to dst (capacity cap); returns its length, or 0 when it does not fit (truncated). */
-static uint32_t copy_frame(const struct tpacket2_hdr *h, uint8_t *dst, uint32_t cap) {
-  const uint8_t *src = (const uint8_t *)h + h->tp_mac;
-  bool tagged = (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
-  uint32_t len = h->tp_len + (tagged ? VLAN_TAG_BYTES : 0);
-  if (h->tp_snaplen < h->tp_len || len > cap || h->tp_snaplen < MAC_ADDRESSES_BYTES) return 0;
+/* Copies a packet to dst (capacity cap); returns its length, or 0 when it does not fit (truncated). */
+static uint32_t copy_frame(const ring_packet *f, uint8_t *dst, uint32_t cap) {
+  bool tagged = (f->status & TP_STATUS_VLAN_VALID) != 0;
+  uint32_t len = f->len + (tagged ? VLAN_TAG_BYTES : 0);
+  if (f->snaplen < f->len || len > cap || f->snaplen < MAC_ADDRESSES_BYTES) return 0;
   if (!tagged) {
-    memcpy(dst, src, h->tp_snaplen);
+    memcpy(dst, f->mac, f->snaplen);
     return len;
   }
   /* IEEE 802.1Q: the tag sits between the source MAC and the EtherType. */
-  uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : ETH_P_8021Q;
-  uint16_t tci = h->tp_vlan_tci;
-  memcpy(dst, src, MAC_ADDRESSES_BYTES);
+  uint16_t tpid = (f->status & TP_STATUS_VLAN_TPID_VALID) ? f->vlan_tpid : ETH_P_8021Q;
+  memcpy(dst, f->mac, MAC_ADDRESSES_BYTES);
   dst[12] = tpid >> 8;
   dst[13] = tpid & 0xff;
-  dst[14] = tci >> 8;
-  dst[15] = tci & 0xff;
-  memcpy(dst + MAC_ADDRESSES_BYTES + VLAN_TAG_BYTES, src + MAC_ADDRESSES_BYTES, h->tp_snaplen - MAC_ADDRESSES_BYTES);
+  dst[14] = f->vlan_tci >> 8;
+  dst[15] = f->vlan_tci & 0xff;
+  memcpy(dst + MAC_ADDRESSES_BYTES + VLAN_TAG_BYTES, f->mac + MAC_ADDRESSES_BYTES, f->snaplen - MAC_ADDRESSES_BYTES);
   return len;
 }
 
+/* Puts a packet in slot t->first + n unless it is one we sent or does not fit; returns 1 when it was placed. */
+static int32_t take_packet(port *p, const ring_packet *f, const rx_target *t, int32_t n) {
+  if (f->pkttype == PACKET_OUTGOING) return 0;
+  int32_t slot = t->first + n;
+  int32_t offset = slot * t->slot_size + t->headroom;
+  uint32_t len = copy_frame(f, t->bytes + offset, t->cap);
+  if (len == 0) {
+    p->counters.rx_truncated++;
+    return 0;
+  }
+  t->start[slot] = offset;
+  t->length[slot] = (int32_t)len;
+  p->counters.rx_frames++;
+  p->counters.rx_bytes += len;
+  return 1;
+}
+
+/* V2: next unread ring frame, or NULL while the kernel still owns it. */
+static struct tpacket2_hdr *v2_peek(const port *p) {
+  struct tpacket2_hdr *h = (struct tpacket2_hdr *)(p->ring + (size_t)p->next_frame * p->frame_bytes);
+  return (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) ? h : NULL;
+}
+
+static int32_t v2_receive(port *p, const rx_target *t, int32_t max) {
+  int32_t n = 0;
+  struct tpacket2_hdr *h;
+  while (n < max && (h = v2_peek(p)) != NULL) {
+    ring_packet f = {
+        .mac = (const uint8_t *)h + h->tp_mac, .len = h->tp_len, .snaplen = h->tp_snaplen, .status = h->tp_status,
+        .vlan_tci = h->tp_vlan_tci, .vlan_tpid = h->tp_vlan_tpid, .pkttype = packet_type(h, sizeof *h),
+    };
+    n += take_packet(p, &f, t, n);
+    /* Hands the frame back to the kernel. */
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    p->next_frame = (p->next_frame + 1) % p->frame_count;
+  }
+  return n;
+}
+
+static struct tpacket_block_desc *v3_block(const port *p) {
+  return (struct tpacket_block_desc *)(p->ring + (size_t)p->next_block * p->block_bytes);
+}
+
+/* V3: whether the kernel has handed next_block over (retired it: full or timed out). */
+static bool v3_block_ready(const port *p) {
+  return (__atomic_load_n(&v3_block(p)->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
+/* Hands next_block back to the kernel and moves on. */
+static void v3_release_block(port *p) {
+  __atomic_store_n(&v3_block(p)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  p->next_block = (p->next_block + 1) % p->block_count;
+  p->block_left = 0;
+}
+
+/* V3: makes block_packet the next unread packet, opening the next handed-over block when the last one is done (and
+   handing back empty ones); false when there is none. */
+static bool v3_open(port *p) {
+  for (uint32_t i = 0; i < p->block_count && p->block_left == 0; i++) {
+    if (!v3_block_ready(p)) return false;
+    const struct tpacket_block_desc *b = v3_block(p);
+    p->block_left = b->hdr.bh1.num_pkts;
+    p->block_packet = (const uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
+    if (p->block_left == 0) v3_release_block(p);
+  }
+  return p->block_left > 0;
+}
+
+/* Packets are read by tp_next_offset; a block goes back once all its packets were read, so a call that stops at max
+   leaves the block open and the next call goes on where it stopped. */
+static int32_t v3_receive(port *p, const rx_target *t, int32_t max) {
+  int32_t n = 0;
+  while (n < max && v3_open(p)) {
+    const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)p->block_packet;
+    ring_packet f = {
+        .mac = (const uint8_t *)h + h->tp_mac, .len = h->tp_len, .snaplen = h->tp_snaplen, .status = h->tp_status,
+        .vlan_tci = h->hv1.tp_vlan_tci, .vlan_tpid = h->hv1.tp_vlan_tpid, .pkttype = packet_type(h, sizeof *h),
+    };
+    n += take_packet(p, &f, t, n);
+    if (--p->block_left == 0) {
+      v3_release_block(p);
+    } else {
+      p->block_packet += h->tp_next_offset;
+    }
+  }
+  return n;
+}
+
+static bool rx_pending(const port *p) {
+  if (p->ring_version == TPACKET_V3) return p->block_left > 0 || v3_block_ready(p);
+  return v2_peek(p) != NULL;
+}
+
 static void read_kernel_drops(port *p) {
-  struct tpacket_stats st;
+  union tpacket_stats_u st;
   socklen_t len = sizeof st;
-  /* PACKET_STATISTICS resets on read, so accumulate. */
-  if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) p->counters.rx_kernel_drops += st.tp_drops;
+  /* PACKET_STATISTICS resets on read, so accumulate; a V3 socket fills struct tpacket_stats_v3. */
+  if (getsockopt(p->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+    p->counters.rx_kernel_drops += p->ring_version == TPACKET_V3 ? st.stats3.tp_drops : st.stats1.tp_drops;
+  }
 }
 
 static void on_rx_poll(uv_poll_t *handle, int status, int events) {
@@ -432,24 +538,46 @@ static bool set_int_option(napi_env env, const port *p, int level, int name, int
 typedef struct {
   const char *netns;
   uint32_t frame_bytes, frame_count;
+  int ring_version;             /* TPACKET_V2 or TPACKET_V3 */
   bool busy_poll;
 } port_options;
 
+/* The rxRing option's values, in the order of RX_RING_VERSIONS (mirrored by RX_RINGS in src/io/native-frame-io.ts). */
+static const char *const RX_RING_NAMES[] = {"v2", "v3"};
+static const int RX_RING_VERSIONS[] = {TPACKET_V2, TPACKET_V3};
+
 static bool setup_rx_ring(napi_env env, port *p, const port_options *o) {
-  if (!set_int_option(env, p, SOL_PACKET, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION TPACKET_V2")) return false;
-  /* Blocks of one page (or one frame when frames are bigger): the kernel needs a whole number of pages per block
-     and of frames per block, and single pages never fail on a fragmented system. */
-  uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
-  uint32_t block_bytes = o->frame_bytes > page ? o->frame_bytes : page;
+  bool v3 = o->ring_version == TPACKET_V3;
+  if (!set_int_option(env, p, SOL_PACKET, PACKET_VERSION, o->ring_version,
+                      v3 ? "PACKET_VERSION TPACKET_V3" : "PACKET_VERSION TPACKET_V2")) {
+    return false;
+  }
+  p->ring_version = o->ring_version;
+  /* The kernel needs a whole number of pages per block and of frames per block. V2: blocks of one page (or one frame
+     when frames are bigger), as single pages never fail on a fragmented system. V3: blocks of V3_FRAMES_PER_BLOCK
+     frames' worth of pages, which it fills with packets of any length one after the other (a ring frame is only a
+     unit of size there); the same ringFrames x ringFrameBytes of memory either way. */
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t wanted = v3 ? ((uint64_t)V3_FRAMES_PER_BLOCK * o->frame_bytes + page - 1) / page * page
+                       : (o->frame_bytes > page ? o->frame_bytes : page);
+  if (wanted > UINT32_MAX) {
+    throw_error(env, E_INVALID_ARGUMENT, "interface '%s': ring frames of %u bytes make a TPACKET_V3 block too big: use "
+                "smaller frames (ringFrameBytes)", p->ifname, o->frame_bytes);
+    return false;
+  }
+  uint32_t block_bytes = (uint32_t)wanted;
   uint32_t frames_per_block = block_bytes / o->frame_bytes;
   uint32_t blocks = (o->frame_count + frames_per_block - 1) / frames_per_block;
-  struct tpacket_req req = {
+  struct tpacket_req3 req = {
       .tp_block_size = block_bytes,
       .tp_block_nr = blocks,
       .tp_frame_size = o->frame_bytes,
       .tp_frame_nr = blocks * frames_per_block,
+      .tp_retire_blk_tov = v3 ? V3_RETIRE_MS : 0,
   };
-  if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+  /* struct tpacket_req is the start of struct tpacket_req3. */
+  socklen_t req_len = v3 ? sizeof(struct tpacket_req3) : sizeof(struct tpacket_req);
+  if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, req_len) < 0) {
     throw_error(env, E_SYSTEM_ERROR, "interface '%s': the kernel refused a receive ring of %u frames of %u bytes (%s): "
                 "use fewer or smaller frames (ringFrames, ringFrameBytes)", p->ifname, req.tp_frame_nr,
                 o->frame_bytes, strerror(errno));
@@ -457,6 +585,8 @@ static bool setup_rx_ring(napi_env env, port *p, const port_options *o) {
   }
   p->frame_bytes = o->frame_bytes;
   p->frame_count = req.tp_frame_nr;
+  p->block_bytes = block_bytes;
+  p->block_count = blocks;
   p->ring_bytes = (size_t)block_bytes * blocks;
   void *ring = mmap(NULL, p->ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p->fd, 0);
   if (ring == MAP_FAILED) {
@@ -593,7 +723,7 @@ static bool get_frame_slots(napi_env env, const napi_value *argv, frame_slots *s
 
 /* ---------- JS methods ---------- */
 
-/* new NativeFramePort(ifname, { netns, ringFrames, ringFrameBytes, busyPoll }) */
+/* new NativeFramePort(ifname, { netns, ringFrames, ringFrameBytes, rxRing, busyPoll }) */
 static napi_value port_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], this_arg;
@@ -619,6 +749,13 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
       !get_option_uint32(env, argv[1], "ringFrameBytes", &o.frame_bytes)) {
     return NULL;
   }
+  size_t ring;
+  CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_named_property(env, argv[1], "rxRing", &v));
+  if (!get_choice(env, v, E_INVALID_ARGUMENT, "option rxRing", RX_RING_NAMES,
+                  sizeof RX_RING_NAMES / sizeof RX_RING_NAMES[0], &ring)) {
+    return NULL;
+  }
+  o.ring_version = RX_RING_VERSIONS[ring];
   CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_named_property(env, argv[1], "busyPoll", &v));
   if (!get_bool(env, v, E_INVALID_ARGUMENT, "option busyPoll", &o.busy_poll)) return NULL;
 
@@ -684,27 +821,11 @@ static napi_value port_receive(napi_env env, napi_callback_info info) {
                 (long long)first, (long long)end - 1);
     return NULL;
   }
-  uint32_t cap = (uint32_t)(slot_size - headroom);
-  int32_t n = 0;
-  struct tpacket2_hdr *h;
-  while (n < max && (h = ring_peek(p)) != NULL) {
-    const struct sockaddr_ll *sll = (const void *)((const uint8_t *)h + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
-    if (sll->sll_pkttype != PACKET_OUTGOING) {
-      int32_t slot = first + n;
-      int32_t offset = slot * slot_size + headroom;
-      uint32_t len = copy_frame(h, s.bytes + offset, cap);
-      if (len == 0) {
-        p->counters.rx_truncated++;
-      } else {
-        s.start[slot] = offset;
-        s.length[slot] = (int32_t)len;
-        p->counters.rx_frames++;
-        p->counters.rx_bytes += len;
-        n++;
-      }
-    }
-    ring_advance(p, h);
-  }
+  rx_target t = {
+      .bytes = s.bytes, .start = s.start, .length = s.length, .first = (int32_t)first, .slot_size = (int32_t)slot_size,
+      .headroom = (int32_t)headroom, .cap = (uint32_t)(slot_size - headroom),
+  };
+  int32_t n = p->ring_version == TPACKET_V3 ? v3_receive(p, &t, (int32_t)max) : v2_receive(p, &t, (int32_t)max);
   napi_value result;
   CHECK_NAPI(env, E_SYSTEM_ERROR, napi_create_int32(env, n, &result));
   return result;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef napi_status (*napi_thrower)(napi_env env, const char *code, const char *msg);
 
@@ -78,5 +79,27 @@ bool get_integer(napi_env env, napi_value v, const char *code, const char *what,
 bool get_bool(napi_env env, napi_value v, const char *code, const char *what, bool *out) {
   if (napi_get_value_bool(env, v, out) == napi_ok) return true;
   throw_type_error(env, code, "%s must be a boolean", what);
+  return false;
+}
+
+bool get_choice(napi_env env, napi_value v, const char *code, const char *what, const char *const *choices,
+                size_t count, size_t *out) {
+  char value[64], list[256] = "";
+  for (size_t i = 0; i < count; i++) {
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i == 0 ? "" : i + 1 < count ? ", " : " or ",
+             choices[i]);
+  }
+  /* napi_get_value_string_utf8 fails on anything but a string. */
+  if (napi_get_value_string_utf8(env, v, value, sizeof value, NULL) != napi_ok) {
+    throw_type_error(env, code, "%s must be %s", what, list);
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (strcmp(value, choices[i]) == 0) {
+      *out = i;
+      return true;
+    }
+  }
+  throw_range_error(env, code, "%s must be %s, got '%s'", what, list, value);
   return false;
 }

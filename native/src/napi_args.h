@@ -39,4 +39,9 @@ bool get_integer(napi_env env, napi_value v, const char *code, const char *what,
 
 bool get_bool(napi_env env, napi_value v, const char *code, const char *what, bool *out);
 
+/* A string equal to one of choices[0..count): *out is its index (a non-string is a TypeError, another string a
+   RangeError). */
+bool get_choice(napi_env env, napi_value v, const char *code, const char *what, const char *const *choices,
+                size_t count, size_t *out);
+
 #endif

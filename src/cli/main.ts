@@ -9,9 +9,11 @@ const USAGE = `usage: redblack <command> [options]
 commands:
   info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
   config check FILE                             validate a configuration file
-  run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off]
+  run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off] [--rx-ring v2|v3]
                                                 run the appliance (--busy-poll: poll the NICs, burning a core;
-                                                --crypto-thread: AEAD on a second core, default on with 4+ CPUs)
+                                                --crypto-thread: AEAD on a second core, default on with 4+ CPUs;
+                                                --rx-ring: v2 (default) per-frame receive ring, v3 block ring,
+                                                cheaper per frame but up to 1 ms late per hop)
   status [--socket PATH | --name NAME]          SAs, counters and drops of a running appliance`;
 
 async function main(argv: string[]): Promise<number> {

@@ -1,21 +1,25 @@
 /**
  * One NIC as a raw frame port: frames received land in FrameSlots at `slot * slotSize + headroom`, frames sent are
- * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with a TPACKET_V2 receive ring and batched
- * sendmmsg (native/src/frame_io.c).
+ * taken from FrameSlots by slot index. Backed by an AF_PACKET socket with a TPACKET_V2 (or, by option, TPACKET_V3)
+ * receive ring and batched sendmmsg (native/src/frame_io.c).
  *
  * Behaviour worth knowing:
  *  - The interface is put in promiscuous mode while the port is open, and GRO/LRO are switched off on it (they would
  *    merge frames beyond the MTU). Frames that still do not fit a slot are dropped and counted as rxTruncated.
  *  - VLAN tags the NIC stripped into metadata are put back into the frame.
  *  - Frames this port sends are never received back by it.
- *  - A frame is readable as soon as the kernel wrote it into the ring; while all `ringFrames` ring frames hold
- *    unread frames, the kernel drops what arrives and counts it (rxKernelDrops).
+ *  - With the default V2 ring a frame is readable as soon as the kernel wrote it into the ring; with a V3 ring, once
+ *    its block is full or 1 ms old. While the ring is full of unread frames, the kernel drops what arrives and counts
+ *    it (rxKernelDrops).
  */
 import type { FrameSlots } from '../dataplane/frame-slots.js';
 import { FramePortError } from './frame-port-error.js';
 import {
-  NATIVE_COUNTER_NAMES, loadNativeFrameIo, type NativeFramePort, type NativeFramePortOptions, type NativeInterfaceInfo,
+  NATIVE_COUNTER_NAMES, RX_RINGS, loadNativeFrameIo, type NativeFramePort, type NativeFramePortOptions,
+  type NativeInterfaceInfo, type RxRing,
 } from './native-frame-io.js';
+
+export { RX_RINGS, type RxRing };
 
 export interface FramePortOptions {
   /** Network namespace holding the interface: a name from `ip netns` or an absolute path. Default: ours. */
@@ -26,8 +30,15 @@ export interface FramePortOptions {
    * Bytes per ring frame, a power of two from 2048 to 65536; the kernel's header takes 66 of them, so the default
    * 2048 holds frames of up to 1982 bytes. Bigger frames are dropped and counted as rxTruncated.
    * The ring takes ringFrames * ringFrameBytes of memory (at most 1 GiB; default 4 MiB).
+   * With rxRing 'v3' a frame may take a whole block: up to 8 * ringFrameBytes (rounded up to whole pages) - 130 bytes.
    */
   ringFrameBytes?: number;
+  /**
+   * Receive ring version (Linux Documentation/networking/packet_mmap.rst). 'v2' (default): one ring frame per packet,
+   * readable at once. 'v3': packets packed into blocks of 8 ring frames' worth, handed over when a block is full or
+   * its 1 ms retire timer fires, so a lone frame waits up to about 1 ms per hop; under load one wakeup per block.
+   */
+  rxRing?: RxRing;
   /**
    * Busy polling: the readable callback is checked on every event-loop turn instead of waiting in epoll, so the loop
    * never sleeps (one core spins). Off by default. SO_BUSY_POLL is not used: ring reads make no receive syscalls.
@@ -59,6 +70,10 @@ function checkOptions(o: NativeFramePortOptions): void {
     throw new FramePortError('INVALID_ARGUMENT',
       `the receive ring of ringFrames ${o.ringFrames} x ringFrameBytes ${o.ringFrameBytes} exceeds 1 GiB: use fewer frames`);
   }
+  if (!RX_RINGS.includes(o.rxRing)) {
+    throw new FramePortError('INVALID_ARGUMENT',
+      `option rxRing must be ${RX_RINGS.map((r) => `'${r}'`).join(' or ')}, got '${String(o.rxRing)}'`);
+  }
   if (typeof o.busyPoll !== 'boolean') {
     throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
   }
@@ -67,7 +82,7 @@ function checkOptions(o: NativeFramePortOptions): void {
 export class FramePort {
   private readonly counterValues = new Float64Array(NATIVE_COUNTER_NAMES.length);
 
-  private constructor(private readonly native: NativeFramePort, readonly ifname: string) {}
+  private constructor(private readonly native: NativeFramePort, readonly ifname: string, readonly rxRing: RxRing) {}
 
   /** Opens the interface; throws FramePortError (INTERFACE_NOT_FOUND, PERMISSION_DENIED, ...). */
   static open(ifname: string, options: FramePortOptions = {}): FramePort {
@@ -75,12 +90,13 @@ export class FramePort {
       netns: options.netns,
       ringFrames: options.ringFrames ?? 2048,
       ringFrameBytes: options.ringFrameBytes ?? 2048,
+      rxRing: options.rxRing ?? 'v2',
       busyPoll: options.busyPoll ?? false,
     };
     checkOptions(o);
     const { NativeFramePort } = loadNativeFrameIo();
     try {
-      return new FramePort(new NativeFramePort(ifname, o), ifname);
+      return new FramePort(new NativeFramePort(ifname, o), ifname, o.rxRing);
     } catch (err) {
       throw FramePortError.fromNative(err);
     }

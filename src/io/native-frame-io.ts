@@ -2,11 +2,17 @@
 import { loadAddonLayer } from '../platform/native-addon.js';
 import { FramePortError } from './frame-port-error.js';
 
+/** Receive ring versions: TPACKET_V2 and TPACKET_V3 (RX_RING_NAMES in frame_io.c). */
+export const RX_RINGS = ['v2', 'v3'] as const;
+
+export type RxRing = (typeof RX_RINGS)[number];
+
 export interface NativeFramePortOptions {
   /** Network namespace name (under /var/run/netns) or absolute path; undefined: the current namespace. */
   netns: string | undefined;
   ringFrames: number;
   ringFrameBytes: number;
+  rxRing: RxRing;
   busyPoll: boolean;
 }
 

@@ -35,6 +35,12 @@ describe('redblack run', () => {
     expect(r.stderr).toContain('--crypto-thread must be "on" or "off", got "maybe"');
   });
 
+  it('refuses an --rx-ring other than v2 or v3', () => {
+    const r = run(['run', '--config', join(packageRoot(), 'examples', 'lab-a.yaml'), '--rx-ring', 'v1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--rx-ring must be "v2" or "v3", got "v1"');
+  });
+
   it('needs --config', () => {
     const r = run(['run']);
     expect(r.status).toBe(2);

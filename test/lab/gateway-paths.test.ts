@@ -131,7 +131,7 @@ beforeAll(() => {
   expect(existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is missing: run "npm run build" first').toBe(true);
 });
 
-describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-b.yaml; rb-a seals on its crypto thread)', () => {
+describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-b.yaml; rb-a seals on its crypto thread, rb-b receives through TPACKET_V3 rings)', () => {
   const PREFIX = 'rk1-prot-';
   const COUNT = 3;
   let lab: RunningLab;
@@ -146,7 +146,7 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     lab = await RunningLab.start(PREFIX, {
       a: path.join(EXAMPLES, 'lab-a.yaml'),
       b: path.join(EXAMPLES, 'lab-b.yaml'),
-      runArgs: { a: ['--crypto-thread', 'on'], b: ['--crypto-thread', 'off'] },
+      runArgs: { a: ['--crypto-thread', 'on'], b: ['--crypto-thread', 'off', '--rx-ring', 'v3'] },
     });
     const { redA, redB } = lab.topology.namespaces;
     pings = {
@@ -163,11 +163,11 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     await destroyLabTopology(PREFIX);
   });
 
-  it('answers ping6 both ways through the tunnel, one side sealing and opening on its crypto thread', () => {
+  it('answers ping6 both ways through the tunnel, one side sealing and opening on its crypto thread, the other receiving through V3 rings', () => {
     expect(pings.a2b6).toMatchObject({ ok: true, received: COUNT });
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
-    expect(status.a).toMatchObject({ cryptoThread: true });
-    expect(status.b).toMatchObject({ cryptoThread: false });
+    expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2' });
+    expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3' });
     // Each flow's policy was decided once and then taken from the flow cache.
     expect(status.a.flowCache.hits).toBeGreaterThan(0);
   });
