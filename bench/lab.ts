@@ -9,16 +9,18 @@
  *     lab's CPUs with the gateways, so this mostly shows how the scheduler splits them.
  * UDP tests size both sockets at 4 MiB (-w), so the receiving iperf3 is not what drops.
  *
- *   npm run bench:lab [-- --quick] [-- --json] [-- --rounds N]
+ *   npm run bench:lab [-- --quick] [-- --json] [-- --rounds N] [-- --rx-ring v2|v3]
  *
  * Each of N rounds (default 3; --quick: 1) measures redblack, then strongSwan; every test reports
  * the round with its median rate, so one slow moment of the machine does not decide the ratio.
+ * --rx-ring runs both appliances with that receive ring (`redblack run --rx-ring`; default v2).
  *
  * Prints the receiver rates, the ratio redblack/strongSwan (goal: at least 3x), and per gateway
  * process its RSS and CPU seconds per Gbit moved (= CPU cores busy per Gbit/s), from
  * /proc/PID/status VmRSS and /proc/PID/stat utime+stime read before and after each run.
  */
 import { DEFAULT_UDP_PAYLOAD_BYTES, runIperf, type IperfResult } from '../src/lab/iperf.js';
+import { RX_RINGS, type RxRing } from '../src/io/frame-port.js';
 import { startLabAppliances } from '../src/lab/appliance.js';
 import { pingFrom } from '../src/lab/ping.js';
 import { readProcessUsage } from '../src/lab/process-usage.js';
@@ -70,19 +72,24 @@ interface Timing {
   readonly probes: number;
 }
 
-function parseArgs(argv: readonly string[]): { json: boolean; timing: Timing; rounds: number } {
+function parseArgs(argv: readonly string[]): { json: boolean; timing: Timing; rounds: number; rxRing: RxRing } {
   const quick = argv.includes('--quick');
   let rounds = quick ? 1 : 3;
+  let rxRing: RxRing = 'v2';
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k];
     if (arg === '--rounds') {
       rounds = Number(argv[++k]);
       if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) throw new BenchUsageError(`bench:lab: --rounds needs a whole number from 1 to 9, got "${argv[k] ?? ''}"`);
+    } else if (arg === '--rx-ring') {
+      const value = argv[++k] ?? '';
+      if (!(RX_RINGS as readonly string[]).includes(value)) throw new BenchUsageError(`bench:lab: --rx-ring needs ${RX_RINGS.join(' or ')}, got "${value}"`);
+      rxRing = value as RxRing;
     } else if (arg !== '--json' && arg !== '--quick') {
-      throw new BenchUsageError(`bench:lab: unknown argument "${arg}"; use --quick (shorter tests, a coarser UDP search, one round), --rounds N and/or --json`);
+      throw new BenchUsageError(`bench:lab: unknown argument "${arg}"; use --quick (shorter tests, a coarser UDP search, one round), --rounds N, --rx-ring v2|v3 and/or --json`);
     }
   }
-  return { json: argv.includes('--json'), rounds, timing: quick ? { seconds: 2, probeSeconds: 1, probes: 4 } : { seconds: 5, probeSeconds: 2, probes: 7 } };
+  return { json: argv.includes('--json'), rounds, rxRing, timing: quick ? { seconds: 2, probeSeconds: 1, probes: 4 } : { seconds: 5, probeSeconds: 2, probes: 7 } };
 }
 
 /** A round's received rates (bit/s) per test, or null when it failed. */
@@ -160,10 +167,11 @@ async function measure(topology: LabTopology, gateways: readonly GatewayProcess[
   return { tcp, udp, udpFlood };
 }
 
-async function measureRedblack(timing: Timing): Promise<SideReport> {
+async function measureRedblack(timing: Timing, rxRing: RxRing): Promise<SideReport> {
   const topology = await buildLabTopology({ prefix: PREFIX, gateways: 'appliance' });
   try {
-    const appliances = await startLabAppliances(topology);
+    const args = ['--rx-ring', rxRing];
+    const appliances = await startLabAppliances(topology, { runArgs: { a: args, b: args } });
     try {
       return { status: 'measured', ...(await measure(topology, appliances.processes, timing)) };
     } finally {
@@ -216,7 +224,7 @@ function usageLines(name: string, side: SideReport): string[] {
 }
 
 async function main(): Promise<number> {
-  const { json, timing, rounds } = parseArgs(process.argv.slice(2));
+  const { json, timing, rounds, rxRing } = parseArgs(process.argv.slice(2));
   const onSignal = (): void => {
     void destroyLabTopology(PREFIX).finally(() => process.exit(130));
   };
@@ -226,7 +234,7 @@ async function main(): Promise<number> {
   const redblackRounds: SideReport[] = [];
   const strongswanRounds: SideReport[] = [];
   for (let round = 0; round < rounds; round++) {
-    redblackRounds.push(await guarded(() => measureRedblack(timing)));
+    redblackRounds.push(await guarded(() => measureRedblack(timing, rxRing)));
     strongswanRounds.push(await guarded(() => measureStrongSwan(timing)));
   }
   const redblack = medianRound(redblackRounds);
@@ -236,7 +244,7 @@ async function main(): Promise<number> {
     for (const t of TESTS) ratio[t] = redblack[t].iperf.receivedBitsPerSecond / strongswan[t].iperf.receivedBitsPerSecond;
   }
   const perRound = { redblack: redblackRounds.map(roundRates), strongswan: strongswanRounds.map(roundRates) };
-  const report = { timing, rounds, udpPayloadBytes: UDP_PAYLOAD_BYTES, udpLossAllowancePercent: UDP_LOSS_ALLOWANCE_PERCENT, goalRatio: 3, redblack, strongswan, ratio, perRound };
+  const report = { timing, rounds, rxRing, udpPayloadBytes: UDP_PAYLOAD_BYTES, udpLossAllowancePercent: UDP_LOSS_ALLOWANCE_PERCENT, goalRatio: 3, redblack, strongswan, ratio, perRound };
 
   if (json) {
     console.log(JSON.stringify(report));
@@ -244,6 +252,7 @@ async function main(): Promise<number> {
     console.log(`lab throughput, red-a -> red-b over IPv6 (UDP: ${UDP_PAYLOAD_BYTES}-byte payloads, 1400-byte IPv6 datagrams), median of ${rounds} round${rounds === 1 ? '' : 's'}`);
     console.log(`  TCP: one stream, ${timing.seconds} s. UDP: RFC 2544 throughput, the highest rate with <= ${UDP_LOSS_ALLOWANCE_PERCENT}% lost (${timing.probes} probes of ${timing.probeSeconds} s).`);
     console.log(`  UDP flood: -b 0 for ${timing.seconds} s, for information (the sender competes with the gateways for the CPUs).`);
+    console.log(`  redblack receives through TPACKET_${rxRing.toUpperCase()} rings.`);
     console.log(`${'test'.padEnd(10)}${'redblack'.padStart(24)}${'strongSwan'.padStart(24)}${'ratio (goal >= 3x)'.padStart(22)}`);
     for (const t of TESTS) {
       const r = ratio[t];

@@ -79,8 +79,8 @@ export class LabAppliance {
 
 /** Configuration files for the two appliances; default examples/lab-a.yaml and lab-b.yaml. */
 export interface LabApplianceConfigs {
-  readonly a: string;
-  readonly b: string;
+  readonly a?: string;
+  readonly b?: string;
   /** Extra `redblack run` options of each (e.g. --crypto-thread on). */
   readonly runArgs?: { readonly a?: readonly string[]; readonly b?: readonly string[] };
 }
