@@ -5,7 +5,8 @@
  *    when the socket closes), PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING.
  *  - Receive: TPACKET_V2 ring (mmap) by default, one ring frame per packet, so a frame is readable as soon as the
  *    kernel wrote it. A TPACKET_V3 ring (option rxRing 'v3') packs packets one after the other into blocks and hands
- *    a block over only when it is full or its retire timer (1 ms, the least) fires: ~1 ms per hop at low rates
+ *    a block over only when it is full or its retire timer (1 ms, the least; kernels without the hrtimer retire timer
+ *    round it up to a scheduler tick, 4 ms at HZ=250) fires: ~1 ms per hop at low rates
  *    (Documentation/networking/packet_mmap.rst, "TPACKET_V3"). Both feed the same per-frame copy.
  *    receive() copies frames into the caller's slot buffer at slot * slotSize + headroom without a syscall; the
  *    kernel's copy into the ring runs in softirq. (Measured on a veth: recvmmsg straight into the slots cost

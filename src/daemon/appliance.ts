@@ -42,7 +42,8 @@ export interface ApplianceOptions {
   cryptoThread?: boolean;
   /**
    * The NICs' receive ring: 'v2' (default) hands each frame over as the kernel writes it; 'v3'
-   * hands over blocks of frames, cheaper per frame under load but up to its 1 ms retire timer late.
+   * hands over blocks of frames, cheaper per frame under load but up to its retire timer late (1 ms,
+   * or a scheduler tick on kernels without the hrtimer retire timer).
    */
   rxRing?: RxRing;
 }
@@ -51,11 +52,6 @@ export const CRYPTO_THREAD_MIN_CPUS = 4;
 
 /** Batches drained per readable event before yielding to the event loop (timers, status). */
 const MAX_BATCHES_PER_TURN = 64;
-/**
- * Rounds of frames the appliance routes for itself per flush: a reply to a packet from a tunnel,
- * then at most an ICMP error about that reply. Later ones go to red, where nothing takes them.
- */
-const MAX_LOCAL_ROUNDS = 2;
 const TICK_MS = 100;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -177,18 +173,23 @@ export class Appliance {
   }
 
   /** Sends what ARP/ND/ICMP queued (replies, solicitations, released frames). */
-  private flushLink(round = 0): void {
+  private flushLink(): void {
     const t = this.generated;
-    // Replies the router addressed to itself are for a sender beyond a tunnel: they are routed.
-    const local = this.link !== null && round < MAX_LOCAL_ROUNDS ? t.takeAddressedTo(this.link.settings.redMac, this.localSlots) : 0;
-    this.send(this.red, t.slots, t.red, t.redCount);
-    this.send(this.black, t.slots, t.black, t.blackCount);
-    t.clear();
+    // Replies to senders beyond a tunnel are routed. Routing them queues at most ARP or ND of
+    // its own (a router sends itself no ICMP errors), which the second flush sends.
+    const local = t.takeLocal(this.localSlots);
+    this.sendQueued(t);
     if (local === 0) return;
     this.pipeline.processBatch(Port.Local, this.localSlots, local, performance.now());
     this.send(this.red, this.localSlots, this.pipeline.txRed.slots, this.pipeline.txRed.count);
     this.send(this.black, this.localSlots, this.pipeline.txBlack.slots, this.pipeline.txBlack.count);
-    this.flushLink(round + 1);
+    this.sendQueued(t);
+  }
+
+  private sendQueued(t: LinkTransmitQueue): void {
+    this.send(this.red, t.slots, t.red, t.redCount);
+    this.send(this.black, t.slots, t.black, t.blackCount);
+    t.clear();
   }
 
   private tick(): void {

@@ -38,10 +38,13 @@ import { DESTINATION_UNREACHABLE_NO_ROUTE, type IcmpErrorSender } from '../link/
 import { LinkPort } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
-/** The NIC a batch came in on: the same two ports the link layer sends on. */
-export const Port = LinkPort;
+/**
+ * Where a batch comes from: a NIC (the same two ports the link layer sends on), or the appliance
+ * itself (Local: its replies to senders beyond a tunnel, routed like red's IPv6).
+ */
+export const Port = Object.freeze({ ...LinkPort, Local: 2 });
 
-export type Port = LinkPort;
+export type Port = (typeof Port)[keyof typeof Port];
 
 /** What happens to a slot after classification. */
 const Verdict = Object.freeze({
@@ -177,6 +180,8 @@ export class Pipeline {
   /** 6in4 outer header fields toward each peer (gateway role; index as settings.peers). */
   private readonly peerEndpoints: readonly SixInFourEndpoints[];
   private slots!: FrameSlots;
+  /** Where the batch in flight came from. */
+  private from: Port = Port.Red;
   /** The batch in flight as the ESP engines see it; processBatch points it at the slots. */
   private readonly packets: { bytes: Uint8Array; start: Int32Array; length: Int32Array; status: Uint8Array };
 
@@ -220,6 +225,7 @@ export class Pipeline {
    */
   processBatch(from: Port, slots: FrameSlots, count: number, now: number): void {
     this.slots = slots;
+    this.from = from;
     this.packets.bytes = slots.bytes;
     this.packets.start = slots.start;
     this.packets.length = slots.length;
@@ -252,7 +258,7 @@ export class Pipeline {
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
     this.saveL2(i, from, now);
     const gw = this.settings.gateway;
-    if (from === Port.Local) return gw !== null && this.eth.etherType === EtherType.Ipv6 ? this.routeRedIpv6(i, true, now) : this.drop(DropReason.Unsupported);
+    if (from === Port.Local) return gw !== null && this.eth.etherType === EtherType.Ipv6 ? this.routeRedIpv6(i, now) : this.drop(DropReason.Unsupported);
     switch (this.eth.etherType) {
       case EtherType.Arp:
         if (!this.settings.bridge) return this.drop(DropReason.Unsupported);
@@ -260,7 +266,7 @@ export class Pipeline {
         return Verdict.BridgeToBlack;
       case EtherType.Ipv6:
         if (gw === null) return this.bridgedIp(i, Direction.Outbound, null, now);
-        return this.routeRedIpv6(i, false, now);
+        return this.routeRedIpv6(i, now);
       case EtherType.Ipv4:
         return this.bridgedIp(i, Direction.Outbound, null, now);
       default:
@@ -269,10 +275,12 @@ export class Pipeline {
   }
 
   /**
-   * Gateway role: IPv6 from the red LAN. The appliance is its router (RFC 4213 §3). `local`: a
-   * packet it originated itself, which is routed the same way but has no hop to count.
+   * Gateway role: IPv6 from the red LAN. The appliance is its router (RFC 4213 §3). Its own
+   * packets (Port.Local) are routed the same way, but have no hop to count and get no ICMP error:
+   * a router does not send one to itself.
    */
-  private routeRedIpv6(i: number, local: boolean, now: number): number {
+  private routeRedIpv6(i: number, now: number): number {
+    const local = this.from === Port.Local;
     const bytes = this.slots.bytes;
     const frame = this.slots.start[i];
     const l3 = this.eth.l3Offset;
@@ -311,7 +319,7 @@ export class Pipeline {
     if (kind === RedDecision.Drop) {
       // RFC 4443 §3.1: a router without a route to the destination says so (code 0, rate
       // limited); what policy discards is dropped silently.
-      if (value === DropReason.NoRoute) link.icmpErrors.destinationUnreachable(DESTINATION_UNREACHABLE_NO_ROUTE, bytes, frame, l3, length, now);
+      if (value === DropReason.NoRoute && !local) link.icmpErrors.destinationUnreachable(DESTINATION_UNREACHABLE_NO_ROUTE, bytes, frame, l3, length, now);
       return this.drop(value);
     }
     // RFC 8200 §3 / RFC 4443 §3.3: a router does not forward a packet whose hop limit runs out.
@@ -423,7 +431,7 @@ export class Pipeline {
 
   private tooBigIpv6(i: number, ipv6Start: number, ipv6Length: number, mtu: number, now: number): number {
     // RFC 8200 §5: never announce less than 1280; below that the tunnel must fragment (unsupported).
-    this.icmpErrors?.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, IPV6_MIN_MTU), now);
+    if (this.from !== Port.Local) this.icmpErrors?.packetTooBig(this.slots.bytes, this.restoreFrame(i, ipv6Start), ipv6Start, ipv6Length, Math.max(mtu, IPV6_MIN_MTU), now);
     return this.drop(DropReason.Mtu);
   }
 
@@ -617,8 +625,9 @@ export class Pipeline {
 
   /**
    * An IPv6 packet out of a tunnel, to red or to the router itself. What the router sends back
-   * (an echo reply, Time Exceeded) goes to the frame's source, which selfFrame makes our own red
-   * MAC: the appliance then routes it back into the tunnel (Port.Local).
+   * (an echo reply, Time Exceeded) the link layer queues for routing, addressed to the frame's
+   * source, which selfFrame makes our own red MAC: the appliance then routes it back into the
+   * tunnel as a Port.Local batch.
    */
   private deliverIpv6ToRed(i: number, start: number, length: number, now: number): number {
     const bytes = this.slots.bytes;
@@ -634,7 +643,7 @@ export class Pipeline {
     this.setPacket(i, start, length);
     // RFC 8200 §3 / RFC 4443 §3.3, as for packets from red; the error goes back through the tunnel.
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
-      link.icmpErrors.timeExceeded(bytes, this.selfFrame(start), start, length, now);
+      link.timeExceededFromTunnel(bytes, this.selfFrame(start), start, length, now);
       return this.drop(DropReason.TtlExceeded);
     }
     this.l2Mode[i] = L2Mode.Route;

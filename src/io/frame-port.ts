@@ -9,7 +9,7 @@
  *  - VLAN tags the NIC stripped into metadata are put back into the frame.
  *  - Frames this port sends are never received back by it.
  *  - With the default V2 ring a frame is readable as soon as the kernel wrote it into the ring; with a V3 ring, once
- *    its block is full or 1 ms old. While the ring is full of unread frames, the kernel drops what arrives and counts
+ *    its block is full or its retire timer fired (1 ms, see rxRing). While the ring is full of unread frames, the kernel drops what arrives and counts
  *    it (rxKernelDrops).
  */
 import type { FrameSlots } from '../dataplane/frame-slots.js';
@@ -36,7 +36,8 @@ export interface FramePortOptions {
   /**
    * Receive ring version (Linux Documentation/networking/packet_mmap.rst). 'v2' (default): one ring frame per packet,
    * readable at once. 'v3': packets packed into blocks of 8 ring frames' worth, handed over when a block is full or
-   * its 1 ms retire timer fires, so a lone frame waits up to about 1 ms per hop; under load one wakeup per block.
+   * its 1 ms retire timer fires (a scheduler tick, e.g. 4 ms at HZ=250, on kernels without the hrtimer retire timer),
+   * so a lone frame waits up to that long per hop; under load one wakeup per block.
    */
   rxRing?: RxRing;
   /**

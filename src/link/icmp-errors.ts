@@ -27,7 +27,7 @@ import { WireStatus } from '../wire/status.js';
 import { ipv4PrefixMask, isGroupMacAt, isOnTepLink } from './link-addresses.js';
 import { Icmpv4ErrorSource, type IcmpErrorSettings } from './link-config.js';
 import { TokenBucket } from './token-bucket.js';
-import { LinkPort, type LinkTransmitQueue, type NicPort } from './transmit-queue.js';
+import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 /** Destination Unreachable code "no route to destination" (RFC 4443 §3.1). */
 export const DESTINATION_UNREACHABLE_NO_ROUTE = 0;
@@ -148,7 +148,7 @@ export class IcmpErrorSender {
    * [ipStart, ipStart + ipLength) of the frame at frameStart received on `port`, sent back on it
    * to the frame's sender. True when queued.
    */
-  fragmentationNeeded(port: NicPort, bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, nextHopMtu: number, now: number): boolean {
+  fragmentationNeeded(port: LinkPort, bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, nextHopMtu: number, now: number): boolean {
     const ip = this.invoking4;
     if (parseIpv4(bytes, ipStart, ipLength, ip) !== WireStatus.Ok) {
       this.counters.malformed++;

@@ -37,7 +37,7 @@ export interface LinkServicesOptions {
 export class LinkServiceCounters {
   /** Frames handed in whose destination MAC or IPv6 address is not the appliance's. */
   notForUs = 0;
-  /** ICMPv6 to the router other than echo and NDP (errors about packets it sent, unknown types). */
+  /** ICMPv6 to the router other than echo and NDP (errors about packets it sent, unknown types), and anything but echo from a tunnel. */
   otherIcmpv6 = 0;
 }
 
@@ -102,8 +102,9 @@ export class LinkServices {
   /**
    * An IPv6 frame that came out of a tunnel to the router's own (not link-local) address. Only
    * Echo Requests are answered (RFC 4443 §4.2), so operators can ping the far gateway; Neighbor
-   * Discovery is link-scope (RFC 4861 §7.1) and is never taken from a tunnel. Returns -1 when
-   * answered, else the DropReason to count.
+   * Discovery is link-scope (RFC 4861 §7.1) and is never taken from a tunnel. The reply is queued
+   * for the data plane to route back (LinkTransmitQueue.takeLocal). Returns -1 when answered,
+   * else the DropReason to count.
    */
   receiveFromTunnel(bytes: Uint8Array, start: number, length: number): number {
     const m = this.received;
@@ -113,7 +114,20 @@ export class LinkServices {
       this.counters.otherIcmpv6++;
       return DropReason.Unsupported;
     }
-    return this.echo.receive(bytes, m);
+    const mark = this.transmit.redCount;
+    const reason = this.echo.receive(bytes, m);
+    this.transmit.routeLocally(mark);
+    return reason;
+  }
+
+  /**
+   * Time Exceeded (RFC 4443 §3.3) about a packet that came out of a tunnel (frame as for
+   * receiveFromTunnel), queued for the data plane to route back to its sender.
+   */
+  timeExceededFromTunnel(bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, now: number): void {
+    const mark = this.transmit.redCount;
+    this.icmpErrors.timeExceeded(bytes, frameStart, ipStart, ipLength, now);
+    this.transmit.routeLocally(mark);
   }
 
   /** An ARP frame from black. Returns -1 when consumed, else the DropReason to count. */

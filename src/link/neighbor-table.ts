@@ -17,7 +17,7 @@ import { ETHERNET_DST } from '../wire/ethernet.js';
 import { formatAddress, readAddressWords } from '../policy/address-text.js';
 import { formatMacAddress } from './link-addresses.js';
 import type { LinkSettings } from './link-config.js';
-import { LinkPort, type LinkTransmitQueue, type NicPort } from './transmit-queue.js';
+import { LinkPort, type LinkTransmitQueue } from './transmit-queue.js';
 
 export const NeighborState = Object.freeze({
   Free: 0,
@@ -153,7 +153,7 @@ export abstract class NeighborTable {
     keyWords: number,
     private readonly options: NeighborTableOptions,
     private readonly transmit: LinkTransmitQueue,
-    private readonly port: NicPort,
+    private readonly port: LinkPort,
     private readonly drops: DropCounters,
   ) {
     const n = options.capacity;

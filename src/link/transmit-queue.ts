@@ -1,25 +1,20 @@
 /**
  * The frames the link services generate (ARP and NDP replies, solicitations, ICMP errors, echo
  * replies, released queued frames), in a small preallocated FrameSlots with one transmit list per
- * NIC. The data plane sends `red[0..redCount)` and `black[0..blackCount)` with FramePort.send and
- * then calls `clear()`.
+ * NIC, and one of replies to senders beyond a tunnel, which the data plane routes (takeLocal). It
+ * sends `red[0..redCount)` and `black[0..blackCount)` with FramePort.send and then calls `clear()`.
  */
 import { DEFAULT_SLOT_SIZE, FrameSlots } from '../dataplane/frame-slots.js';
-import { copyBytes, readU48 } from '../wire/bytes.js';
-import { ETHERNET_DST } from '../wire/ethernet.js';
+import { copyBytes } from '../wire/bytes.js';
 
-/** Where a frame comes from or leaves on. */
+/** The NIC a generated frame leaves on. */
 export const LinkPort = Object.freeze({
   /** Protected LAN: Neighbor Discovery, Router Advertisements, ICMPv6. */
   Red: 0,
   /** Untrusted IPv4 network: ARP, ICMPv4. */
   Black: 1,
-  /** The appliance itself: what it sends to a destination beyond red is routed like red's packets (takeAddressedTo). */
-  Local: 2,
 });
 export type LinkPort = (typeof LinkPort)[keyof typeof LinkPort];
-/** A NIC: where a generated frame can be queued. */
-export type NicPort = typeof LinkPort.Red | typeof LinkPort.Black;
 
 export interface LinkTransmitQueueOptions {
   /** Frames that can wait for one flush. Default 256 (one receive batch, each answered once). */
@@ -36,7 +31,10 @@ export class LinkTransmitQueue {
   /** Slot indexes to send on the black NIC, in order. */
   readonly black: Int32Array;
   blackCount = 0;
-  /** Frames not generated because the queue was full (cumulative). */
+  /** Slot indexes of frames the data plane routes itself (routeLocally), in order. */
+  private readonly local: Int32Array;
+  private localCount = 0;
+  /** Frames not generated, or not routed, because the queue was full (cumulative). */
   overflows = 0;
   private used = 0;
 
@@ -44,6 +42,7 @@ export class LinkTransmitQueue {
     this.slots = new FrameSlots({ count: options.count ?? 256, slotSize: options.slotSize ?? DEFAULT_SLOT_SIZE, headroom: 0 });
     this.red = new Int32Array(this.slots.count);
     this.black = new Int32Array(this.slots.count);
+    this.local = new Int32Array(this.slots.count);
   }
 
   /** Bytes one frame may have. */
@@ -65,7 +64,7 @@ export class LinkTransmitQueue {
   }
 
   /** Queues the frame written after the last `claim` with `length` bytes on `port`. */
-  commit(port: NicPort, length: number): void {
+  commit(port: LinkPort, length: number): void {
     const slot = this.used++;
     this.slots.start[slot] = this.slots.base(slot);
     this.slots.length[slot] = length;
@@ -74,29 +73,35 @@ export class LinkTransmitQueue {
   }
 
   /**
-   * Moves the red frames addressed to `mac`, the router's own red MAC, into `into` (slots 0, 1,
-   * ... at its headroom) and returns how many: replies to packets that came through a tunnel,
-   * which the data plane routes back into it instead of sending them on red.
+   * Moves the red frames queued since the red list held `since` frames to the local list: replies
+   * to packets that came through a tunnel, which the data plane routes back into it (takeLocal)
+   * instead of sending them on red.
    */
-  takeAddressedTo(mac: number, into: FrameSlots): number {
-    const bytes = this.slots.bytes;
-    let kept = 0;
+  routeLocally(since: number): void {
+    for (let k = since; k < this.redCount; k++) this.local[this.localCount++] = this.red[k];
+    this.redCount = since;
+  }
+
+  /**
+   * Copies the local list's frames into `into` (slots 0, 1, ... at its headroom) and empties it;
+   * returns how many. Frames that do not fit are counted in `overflows`.
+   */
+  takeLocal(into: FrameSlots): number {
     let taken = 0;
-    for (let k = 0; k < this.redCount; k++) {
-      const slot = this.red[k];
-      const start = this.slots.start[slot];
+    for (let k = 0; k < this.localCount; k++) {
+      const slot = this.local[k];
       const length = this.slots.length[slot];
-      if (readU48(bytes, start + ETHERNET_DST) !== mac || taken === into.count || length > into.slotSize - into.headroom) {
-        this.red[kept++] = slot;
+      if (taken === into.count || length > into.slotSize - into.headroom) {
+        this.overflows++;
         continue;
       }
       const to = into.base(taken) + into.headroom;
-      copyBytes(into.bytes, to, bytes, start, length);
+      copyBytes(into.bytes, to, this.slots.bytes, this.slots.start[slot], length);
       into.start[taken] = to;
       into.length[taken] = length;
       taken++;
     }
-    this.redCount = kept;
+    this.localCount = 0;
     return taken;
   }
 
@@ -105,5 +110,6 @@ export class LinkTransmitQueue {
     this.used = 0;
     this.redCount = 0;
     this.blackCount = 0;
+    this.localCount = 0;
   }
 }

@@ -128,11 +128,13 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
       expect(g.a.pipeline.txRed.count).toBe(0);
     }
 
-    /** What A queued for its own red MAC goes through A's data plane (Port.Local), then B's: the frame host B gets. */
+    /** What A queued for routing goes through A's data plane (Port.Local), then B's: the frame host B gets. */
     function routedBackToB(g: ReturnType<typeof gatewayPair>): Uint8Array {
       const local = new FrameSlots({ count: 8 });
-      expect(g.a.link.transmit.takeAddressedTo(MAC.redA, local)).toBe(1);
       expect(g.a.link.transmit.redCount).toBe(0);
+      expect(g.a.link.transmit.takeLocal(local)).toBe(1);
+      // Addressed to A's own red MAC, so A's data plane takes it as its own.
+      expect(local.bytes.subarray(local.start[0], local.start[0] + 6)).toEqual(Uint8Array.of(2, 0, 0, 0, 0, 0xa));
       g.a.pipeline.processBatch(Port.Local, local, 1, 0);
       expect(g.a.pipeline.counters.originated).toBe(1);
       expect(g.a.pipeline.txBlack.count).toBe(1);
@@ -172,6 +174,21 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
       expect(error.subarray(14 + 8, 14 + 24)).toEqual(ADDR.routerA);
       expect(error.subarray(14 + 24, 14 + 40)).toEqual(ADDR.hostB);
       expect(error.subarray(14 + 48 + 24, 14 + 48 + 40)).toEqual(ADDR.hostA);
+    });
+
+    it('drops a packet of its own with no route without an ICMP error to itself, and refuses a non-IPv6 frame of its own', () => {
+      const g = gatewayPair();
+      const local = new FrameSlots({ count: 8 });
+      const buf = new Uint8Array(2048);
+      const noRoute = ipv6Bytes('2001:db8:c::1');
+      loadSlot(local, 0, buf.slice(0, writePing6(buf, 0, ADDR.routerA, noRoute, MAC.redA, MAC.redA, 16)));
+      const arp = new Uint8Array(60);
+      writeEthernetHeader(arp, 0, MAC.redA, MAC.redA, NO_VLAN, 0x0806);
+      loadSlot(local, 1, arp);
+      g.a.pipeline.processBatch(Port.Local, local, 2, 0);
+      expect(g.a.pipeline.drops.snapshot()).toEqual({ 'no-route': 1, unsupported: 1 });
+      expect([g.a.pipeline.txRed.count, g.a.pipeline.txBlack.count, g.a.link.transmit.redCount]).toEqual([0, 0, 0]);
+      expect(g.a.link.icmpErrors.counters.destinationUnreachableSent).toBe(0);
     });
 
     it('takes nothing but Echo Requests from the tunnel: Neighbor Discovery stays link-scope (RFC 4861 §7.1)', () => {

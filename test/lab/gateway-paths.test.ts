@@ -357,6 +357,15 @@ describe('ESP tunnel mode, IPv6 directly in ESP over IPv4 (RFC 4891 App. A: exam
     expect(classesSeen(wire)).toEqual(['arp', 'esp']);
     expect(await tsharkCount(lab.pcapFile, `frame contains ${PING_PAYLOAD}`)).toBe(0);
   });
+
+  it('answers ping6 to the far gateway\'s router address, and Time Exceeded from it, through the ESP tunnel', async () => {
+    const { redA, redB } = lab.topology.namespaces;
+    expect(await pingFrom(redB, SITE_A.router6, { count: 2 })).toMatchObject({ ok: true, received: 2 });
+    expect(await pingFrom(redA, SITE_B.router6, { count: 2 })).toMatchObject({ ok: true, received: 2 });
+    const { stdout } = await runCommand(['ip', 'netns', 'exec', redB, 'ping', '-6', '-n', '-c', '1', '-W', '2', '-t', '2', SITE_A.host6], { allowFailure: true });
+    expect(stdout).toContain(`From ${SITE_A.router6} icmp_seq=1 Time exceeded: Hop limit`);
+    expect(classesSeen(await lab.wire())).toEqual(['arp', 'esp']);
+  });
 });
 
 describe('npm run lab -- --json', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { LinkPort, LinkTransmitQueue } from '../../src/link/transmit-queue.js';
-import { writeU48 } from '../../src/wire/bytes.js';
 
 describe('LinkTransmitQueue', () => {
   it('hands out slots in order, keeps per-port lists, and reuses an uncommitted claim', () => {
@@ -29,24 +28,37 @@ describe('LinkTransmitQueue', () => {
     expect(q.claim()).toBe(0);
   });
 
-  it('takes the red frames addressed to the router itself into other slots, leaving the rest in order', () => {
-    const self = 0x02000000000a;
+  it('routes the red frames queued since a mark: takeLocal copies them out, in order, and clear forgets them', () => {
     const q = new LinkTransmitQueue({ count: 4, slotSize: 256 });
-    const queue = (port: typeof LinkPort.Red | typeof LinkPort.Black, dst: number, length: number) => {
+    const queue = (port: LinkPort, length: number) => {
       const off = q.claim();
-      writeU48(q.slots.bytes, off, dst);
-      q.slots.bytes[off + 14] = length;
+      q.slots.bytes[off] = length;
       q.commit(port, length);
     };
-    queue(LinkPort.Red, 0x020000000a10, 60);
-    queue(LinkPort.Red, self, 70);
-    queue(LinkPort.Black, self, 80);
-    queue(LinkPort.Red, self, 90);
-    const local = new FrameSlots({ count: 8, slotSize: 256, headroom: 64 });
-    expect(q.takeAddressedTo(self, local)).toBe(2);
+    queue(LinkPort.Red, 60);
+    const mark = q.redCount;
+    queue(LinkPort.Black, 70);
+    queue(LinkPort.Red, 80);
+    queue(LinkPort.Red, 90);
+    q.routeLocally(mark);
     expect(Array.from(q.red.subarray(0, q.redCount))).toEqual([0]);
-    expect(Array.from(q.black.subarray(0, q.blackCount))).toEqual([2]);
-    expect([local.start[0], local.length[0], local.bytes[local.start[0] + 14]]).toEqual([64, 70, 70]);
-    expect([local.start[1], local.length[1], local.bytes[local.start[1] + 14]]).toEqual([256 + 64, 90, 90]);
+    expect(Array.from(q.black.subarray(0, q.blackCount))).toEqual([1]);
+    const local = new FrameSlots({ count: 8, slotSize: 256, headroom: 64 });
+    expect(q.takeLocal(local)).toBe(2);
+    expect([local.start[0], local.length[0], local.bytes[local.start[0]]]).toEqual([64, 80, 80]);
+    expect([local.start[1], local.length[1], local.bytes[local.start[1]]]).toEqual([256 + 64, 90, 90]);
+    expect(q.takeLocal(local)).toBe(0);
+    q.routeLocally(0);
+    q.clear();
+    expect(q.takeLocal(local)).toBe(0);
+  });
+
+  it('counts a routed frame that does not fit the slots it is taken into as an overflow', () => {
+    const q = new LinkTransmitQueue({ count: 2, slotSize: 256 });
+    q.claim();
+    q.commit(LinkPort.Red, 200);
+    q.routeLocally(0);
+    expect(q.takeLocal(new FrameSlots({ count: 1, slotSize: 256, headroom: 64 }))).toBe(0);
+    expect(q.overflows).toBe(1);
   });
 });
