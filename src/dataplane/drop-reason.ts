@@ -50,6 +50,8 @@ export const DropReason = Object.freeze({
   TxError: 21,
   /** An inner DF bit was set and the packet would need fragmenting (RFC 3884 appendix). */
   DontFragment: 22,
+  /** A frame from a NIC with the appliance's own MAC as its source: forged, or a loop (as a Linux bridge drops it). */
+  OwnSourceMac: 23,
 });
 
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];

@@ -156,9 +156,11 @@ export class Pipeline {
    * fills in, and our MAC), and at SELF_MACS our red MAC as both (a packet for the router itself).
    */
   private readonly routeMacs = new Uint8Array(3 * ETHERNET_ADDRESSES_BYTES);
-  /** Our red MAC in MacLearningTable's halves: first 2 bytes, last 4 as int32 (gateway role). */
+  /** Our red and black MACs in MacLearningTable's halves: first 2 bytes, last 4 as int32 (gateway role). */
   private readonly redMacHi: number;
   private readonly redMacLo: number;
+  private readonly blackMacHi: number;
+  private readonly blackMacLo: number;
   private readonly l2Vlan: Int32Array;
   /** Routed to black: the IPv4 destination to resolve (int32 bit pattern); routed to red: unused (the inner destination is read). */
   private readonly nextHop: Int32Array;
@@ -208,6 +210,8 @@ export class Pipeline {
     }
     this.redMacHi = readU16(this.routeMacs, ETHERNET_SRC);
     this.redMacLo = readU32(this.routeMacs, ETHERNET_SRC + 2) | 0;
+    this.blackMacHi = readU16(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC);
+    this.blackMacLo = readU32(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC + 2) | 0;
     this.l2Vlan = new Int32Array(n);
     this.nextHop = new Int32Array(n);
     this.status = new Uint8Array(n);
@@ -256,6 +260,7 @@ export class Pipeline {
     const s = this.slots.start[i];
     const n = this.slots.length[i];
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (from === Port.Red && this.fromOurMac(bytes, this.redMacHi, this.redMacLo)) return this.drop(DropReason.OwnSourceMac);
     this.saveL2(i, from, now);
     const gw = this.settings.gateway;
     if (from === Port.Local) return gw !== null && this.eth.etherType === EtherType.Ipv6 ? this.routeRedIpv6(i, now) : this.drop(DropReason.Unsupported);
@@ -455,6 +460,7 @@ export class Pipeline {
     const s = this.slots.start[i];
     const n = this.slots.length[i];
     if (parseEthernet(bytes, s, n, this.eth) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+    if (this.fromOurMac(bytes, this.blackMacHi, this.blackMacLo)) return this.drop(DropReason.OwnSourceMac);
     this.saveL2(i, Port.Black, now);
     const gw = this.settings.gateway;
     switch (this.eth.etherType) {
@@ -761,6 +767,12 @@ export class Pipeline {
     // One tag is kept on rewrite; QinQ frames are bridged untouched but not transformed.
     this.l2Vlan[i] = e.innerVlanId === NO_VLAN ? e.outerVlanId : TWO_VLAN_TAGS;
     this.l2Mode[i] = L2Mode.Preserve;
+  }
+
+  /** Gateway role: whether the parsed frame's source is our MAC `hi`:`lo` (the transparent role has none). */
+  private fromOurMac(bytes: Uint8Array, hi: number, lo: number): boolean {
+    const src = this.eth.srcOffset;
+    return this.link !== null && (readU32(bytes, src + 2) | 0) === lo && readU16(bytes, src) === hi;
   }
 
   /** The side the received destination MAC of slot i was learned on, or -1. */

@@ -205,6 +205,18 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
     });
   });
 
+  it('drops frames that come in with the gateway\'s own MAC as their source, on either NIC, under own-source-mac', () => {
+    const { a } = gatewayPair();
+    const slots = new FrameSlots({ count: 8 });
+    const buf = new Uint8Array(2048);
+    loadSlot(slots, 0, buf.slice(0, writePing6(buf, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.redA, 16)));
+    a.pipeline.processBatch(Port.Red, slots, 1, 0);
+    loadSlot(slots, 0, buf.slice(0, writePing6(buf, 0, ADDR.hostA, ADDR.hostB, MAC.blackA, MAC.blackA, 16)));
+    a.pipeline.processBatch(Port.Black, slots, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ 'own-source-mac': 2 });
+    expect([a.pipeline.txBlack.count, a.pipeline.txRed.count, a.link.transmit.redCount]).toEqual([0, 0, 0]);
+  });
+
   it('an IPv6 packet too big for the tunnel gets Packet Too Big with the inner MTU 1446', () => {
     const { a } = gatewayPair();
     const slots = new FrameSlots({ count: 8 });
