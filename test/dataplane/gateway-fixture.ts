@@ -80,6 +80,8 @@ export interface GatewayPairOptions {
   /** SPD entries ahead of the fixture's own (sit PROTECT, IPv4 bypass). */
   policy?: SpdEntryConfig[];
   flowCacheEntries?: number;
+  /** B's prefix for peer A (default 2001:db8:a::/64): what B routes into the tunnel. */
+  bRoutesToA?: string;
 }
 
 export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: Gateway } {
@@ -110,7 +112,7 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
   };
   return {
     a: make(TEP_A, TEP_B, '2001:db8:a::1', ADDR.hostA, '2001:db8:b::/64', 0x1001, 0x1002, KEY_AB, KEY_BA, [MAC.redA, MAC.blackA, MAC.blackB, MAC.hostA]),
-    b: make(TEP_B, TEP_A, '2001:db8:b::1', ADDR.hostB, '2001:db8:a::/64', 0x1002, 0x1001, KEY_BA, KEY_AB, [MAC.redB, MAC.blackB, MAC.blackA, MAC.hostB]),
+    b: make(TEP_B, TEP_A, '2001:db8:b::1', ADDR.hostB, options.bRoutesToA ?? '2001:db8:a::/64', 0x1002, 0x1001, KEY_BA, KEY_AB, [MAC.redB, MAC.blackB, MAC.blackA, MAC.hostB]),
   };
 }
 

@@ -12,6 +12,7 @@ import { fillIcmpv6Checksum } from '../../src/wire/icmpv6.js';
 import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
 import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
+import { linkLocalFromMac } from '../../src/link/link-addresses.js';
 import { readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
 import type { SpdEntryConfig } from '../../src/policy/spd.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
@@ -189,6 +190,15 @@ describe('gateway pipeline (RFC 4891 §5.1: 6in4 under ESP transport)', () => {
       expect(g.a.pipeline.drops.snapshot()).toEqual({ 'no-route': 1, unsupported: 1 });
       expect([g.a.pipeline.txRed.count, g.a.pipeline.txBlack.count, g.a.link.transmit.redCount]).toEqual([0, 0, 0]);
       expect(g.a.link.icmpErrors.counters.destinationUnreachableSent).toBe(0);
+    });
+
+    it('does not answer a ping to its link-local address that a peer routed through the tunnel (RFC 4291 §2.5.6)', () => {
+      const g = gatewayPair({ bRoutesToA: '::/0' });
+      const buf = new Uint8Array(2048);
+      throughTunnelToA(g, buf.slice(0, writePing6(buf, 0, ADDR.hostB, linkLocalFromMac(MAC.redA), MAC.redB, MAC.hostB, 16)));
+      expect(g.a.pipeline.drops.snapshot()).toEqual({ unsupported: 1 });
+      expect(g.a.link.echo.counters.repliesSent).toBe(0);
+      expect(g.a.link.transmit.takeLocal(new FrameSlots({ count: 8 }))).toBe(0);
     });
 
     it('takes nothing but Echo Requests from the tunnel: Neighbor Discovery stays link-scope (RFC 4861 §7.1)', () => {
