@@ -56,6 +56,16 @@ function mismatches(rx: FrameSlots, tx: FrameSlots, n: number): number[] {
 }
 
 /** Polls receive() until `want` frames sit in slots 0..want-1; returns how many arrived. */
+/** Receives into `slots` from the readable callback, as the appliance does; returns how many arrived so far. */
+function receiveOnReadable(port: FramePort, slots: FrameSlots): () => number {
+  let got = 0;
+  port.onReadable(() => {
+    let n;
+    while ((n = port.receive(slots, got, slots.count - got)) > 0) got += n;
+  });
+  return () => got;
+}
+
 async function receiveFrames(port: FramePort, slots: FrameSlots, want: number, timeoutMs = 3000): Promise<number> {
   let got = 0;
   await waitFor(() => {
@@ -370,17 +380,13 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
         const b = open('vb');
         const tx = new FrameSlots({ count: 2 });
         const rx = new FrameSlots({ count: 4 });
-        let got = 0;
-        a.onReadable(() => {
-          let n;
-          while ((n = a.receive(rx, got, rx.count - got)) > 0) got += n;
-        });
+        const received = receiveOnReadable(a, rx);
         ip('link', 'set', 'va', 'down');
         ip('link', 'set', 'va', 'up');
         await waitFor(() => a.info.running, 'va running again');
         for (let i = 0; i < 2; i++) putFrame(tx, i, a.info.mac, b.info.mac, 90, i);
         expect(b.send(tx, slotRange(2), 2)).toBe(2);
-        await waitFor(() => got >= 2, 'two frames after down/up');
+        await waitFor(() => received() >= 2, 'two frames after down/up');
         expect(mismatches(rx, tx, 2)).toEqual([]);
       });
 
@@ -389,16 +395,12 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
         const b = open('vb');
         const tx = new FrameSlots({ count: 1 });
         const rx = new FrameSlots({ count: 4 });
-        let got = 0;
-        a.onReadable(() => {
-          let n;
-          while ((n = a.receive(rx, got, rx.count - got)) > 0) got += n;
-        });
+        const received = receiveOnReadable(a, rx);
         putFrame(tx, 0, a.info.mac, b.info.mac, 64, 42);
         expect(b.send(tx, slotRange(1), 1)).toBe(1);
         // V3 hands the block over when its 1 ms retire timer fires.
-        await waitFor(() => got >= 1, 'the lone frame', 1000);
-        expect(got).toBe(1);
+        await waitFor(() => received() >= 1, 'the lone frame', 1000);
+        expect(received()).toBe(1);
         expect(frameBytes(rx, 0)).toEqual(frameBytes(tx, 0));
       });
 
