@@ -17,6 +17,11 @@ export interface WanCaptureOptions {
   maxSeconds?: number;
   /** How long to wait for tcpdump to start listening. Default 5000 ms. */
   startTimeoutMs?: number;
+  /**
+   * A tcpdump (pcap-filter(7)) expression: only matching frames are written. Default: every frame.
+   * A long run can leave out its bulk ESP ("not ip proto 50") to keep the file small.
+   */
+  filter?: string;
 }
 
 export interface WanCapture {
@@ -53,7 +58,8 @@ export async function startWanCapture(topology: LabTopology, options: WanCapture
   const child = spawn(
     'ip',
     ['netns', 'exec', topology.namespaces.wan, 'timeout', '-s', 'INT', '-k', '5', String(maxSeconds),
-      'tcpdump', '-i', LAB_INTERFACES.bridge, '--immediate-mode', '-U', '-nn', '-Z', 'root', '-s', '0', '-c', String(maxPackets), '-w', file],
+      'tcpdump', '-i', LAB_INTERFACES.bridge, '--immediate-mode', '-U', '-nn', '-Z', 'root', '-s', '0', '-c', String(maxPackets), '-w', file,
+      ...(options.filter === undefined ? [] : [options.filter])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.once('error', () => undefined); // a failed spawn leaves pid undefined; reported below

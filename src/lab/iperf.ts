@@ -1,6 +1,7 @@
 /**
- * One iperf3 measurement across the lab, red-a -> red-b over IPv6: a one-shot server in red-b,
- * the client in red-a, both bounded in time. Reports the receiver's rate.
+ * One iperf3 measurement across the lab over IPv6: a one-shot server in red-b, the client in
+ * red-a, both bounded in time; red-a -> red-b, or red-b -> red-a with `reverse` (iperf3 -R).
+ * Reports the receiver's rate.
  */
 import { runCommand, inNamespace, sleep } from './command.js';
 import type { LabTopology } from './topology.js';
@@ -22,12 +23,14 @@ export interface IperfOptions {
   readonly udpBitsPerSecond?: number;
   /** Socket buffer size (-w) of both ends, in bytes; iperf3's default when absent. */
   readonly socketBufferBytes?: number;
+  /** Send red-b -> red-a instead (iperf3 -R: the server in red-b sends). Default false. */
+  readonly reverse?: boolean;
 }
 
 export interface IperfResult {
   readonly protocol: IperfProtocol;
   readonly seconds: number;
-  /** What arrived at red-b. */
+  /** What arrived at the receiver (red-b; red-a with `reverse`). */
   readonly receivedBitsPerSecond: number;
   readonly sentBitsPerSecond: number;
   /** UDP only: datagrams lost, in percent. */
@@ -55,7 +58,7 @@ async function waitForListener(namespace: string): Promise<void> {
   throw new IperfError(`iperf3: the server in ${namespace} did not listen on port ${PORT} within 5 s`);
 }
 
-/** Runs one test from red-a to red-b; UDP sends at options.udpBitsPerSecond, by default as fast as it can (-b 0). */
+/** Runs one test from red-a to red-b (or back, with options.reverse); UDP sends at options.udpBitsPerSecond, by default as fast as it can (-b 0). */
 export async function runIperf(topology: LabTopology, options: IperfOptions): Promise<IperfResult> {
   const { redA, redB } = topology.namespaces;
   const { a, b } = topology.addresses;
@@ -71,6 +74,8 @@ export async function runIperf(topology: LabTopology, options: IperfOptions): Pr
     if (options.protocol === 'udp') client.push('-u', '-b', String(Math.round(options.udpBitsPerSecond ?? 0)), '-l', String(options.udpPayloadBytes ?? DEFAULT_UDP_PAYLOAD_BYTES));
     // The client hands -w to the server too, so it sizes the receiving socket.
     if (options.socketBufferBytes !== undefined) client.push('-w', String(options.socketBufferBytes));
+    // With -R the report's sum_received is still the receiver's (now red-a's), lost_percent included.
+    if (options.reverse === true) client.push('-R');
     const { stdout } = await runCommand(inNamespace(redA, client), { timeoutMs: (options.seconds + 20) * 1000, allowFailure: true });
     let report: { error?: string; end?: { sum_sent?: IperfSum; sum_received?: IperfSum } };
     try {
@@ -81,7 +86,8 @@ export async function runIperf(topology: LabTopology, options: IperfOptions): Pr
     const received = report.end?.sum_received;
     const sent = report.end?.sum_sent;
     if (report.error !== undefined || received === undefined || sent === undefined) {
-      throw new IperfError(`iperf3 ${options.protocol} ${a.host6} -> ${b.host6}: ${report.error ?? 'the report has no end.sum_sent/sum_received'}`);
+      const path = options.reverse === true ? `${b.host6} -> ${a.host6}` : `${a.host6} -> ${b.host6}`;
+      throw new IperfError(`iperf3 ${options.protocol} ${path}: ${report.error ?? 'the report has no end.sum_sent/sum_received'}`);
     }
     return {
       protocol: options.protocol,

@@ -14,7 +14,7 @@ import { startLabAppliances } from './appliance.js';
 import type { LabAppliances } from './lab-appliances.js';
 import { pingFrom, type PingResult } from './ping.js';
 import { buildLabTopology, destroyLabTopology, DEFAULT_LAB_PREFIX, labNamespaces, type LabTopology } from './topology.js';
-import { FRAME_CLASSES, FRAME_CLASS_LABELS, summarizeCapture, type WireSummary } from './wire-summary.js';
+import { describeViolations, FRAME_CLASSES, FRAME_CLASS_LABELS, summarizeCapture, type WireSummary } from './wire-summary.js';
 
 class LabUsageError extends Error {
   override readonly name = 'LabUsageError';
@@ -69,9 +69,7 @@ async function runPings(topology: LabTopology): Promise<(PingResult & { name: st
 function problemsOf(pings: LabReport['pings'], summary: WireSummary): string[] {
   const problems = pings.filter((p) => !p.ok).map((p) => `${p.name}: ${p.received} of ${p.transmitted} answered`);
   if (summary.violations > 0) {
-    const kinds = FRAME_CLASSES.filter((c) => !summary.allowed.includes(c) && summary.counts[c] > 0)
-      .map((c) => `${summary.counts[c]} ${FRAME_CLASS_LABELS[c]}`);
-    problems.push(`wan carried ${summary.violations} frame(s) that must never cross it: ${kinds.join(', ')}`);
+    problems.push(`wan carried ${summary.violations} frame(s) that must never cross it: ${describeViolations(summary)}`);
   }
   return problems;
 }

@@ -168,6 +168,13 @@ export function allowedFrameClasses(options: WireSummaryOptions = {}): FrameClas
   return allowed;
 }
 
+/** The frames of each class that may not cross, by label: "2 IPv6, 1 clear IPv4 protocol 41". */
+export function describeViolations(summary: WireSummary): string {
+  return FRAME_CLASSES.filter((c) => !summary.allowed.includes(c) && summary.counts[c] > 0)
+    .map((c) => `${summary.counts[c]} ${FRAME_CLASS_LABELS[c]}`)
+    .join(', ');
+}
+
 /** Classifies every frame of a pcap (Ethernet link type) and counts the violations. */
 export function summarizeCapture(pcapBytes: Uint8Array, options: WireSummaryOptions = {}): WireSummary {
   const pcap = readPcap(pcapBytes);

@@ -14,6 +14,7 @@ import { startWanCapture } from '../../src/lab/capture.js';
 import { runCommand } from '../../src/lab/command.js';
 import type { LabAppliances } from '../../src/lab/lab-appliances.js';
 import { pingFrom, type PingResult } from '../../src/lab/ping.js';
+import { PROTECTED_PATH_FAILURES } from '../../src/lab/protected-path-failures.js';
 import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, type LabTopology } from '../../src/lab/topology.js';
 import { summarizeCapture, type FrameClass, type WireSummary } from '../../src/lab/wire-summary.js';
 import { DROP_REASON_NAMES, DropReason } from '../../src/dataplane/drop-reason.js';
@@ -109,12 +110,6 @@ function drop(status: ApplianceStatus, reason: string): number {
   return status.drops[reason] ?? 0;
 }
 
-/** Drops that would mean the protected path is broken or under attack. */
-const PROTECTED_PATH_FAILURES = [
-  DropReason.IcvFailure, DropReason.Replay, DropReason.BadPadding, DropReason.SelectorMismatch, DropReason.SpoofedTunnelSource,
-  DropReason.IngressFilter, DropReason.NoSa, DropReason.UnknownSpi, DropReason.ClearWherePolicyRequiresEsp, DropReason.NoPolicy,
-  DropReason.Discard, DropReason.NoRoute, DropReason.Malformed,
-].map((reason) => DROP_REASON_NAMES[reason]);
 const DISCARD = DROP_REASON_NAMES[DropReason.Discard];
 const NO_POLICY = DROP_REASON_NAMES[DropReason.NoPolicy];
 
