@@ -35,6 +35,8 @@ export type SoakApplianceSample =
       /** Frames the kernel dropped from its black receive ring, and black sends that failed, since start. */
       readonly blackRxKernelDrops: number;
       readonly blackTxErrors: number;
+      /** Frames the kernel dropped from its red receive ring since start: traffic lost before the appliance saw it. */
+      readonly redRxKernelDrops: number;
     }
   | {
       readonly state: 'unavailable';
@@ -154,7 +156,7 @@ function trafficFailures(sample: SoakChunkSample, limits: SoakLimits): SoakFailu
   if (traffic.lostPercent <= limits.udpLossPercent) return [];
   return [{
     check: 'udp-loss',
-    message: `iperf3 UDP ${sample.direction} lost ${traffic.lostPercent.toFixed(2)} % of its datagrams, more than the ${limits.udpLossPercent} % allowed (compare rxKernelDrops in the appliances' status; a lower --rate shows whether it is load)`,
+    message: `iperf3 UDP ${sample.direction} lost ${traffic.lostPercent.toFixed(2)} % of its datagrams, more than the ${limits.udpLossPercent} % allowed (the summary shows where the kernel dropped frames: each appliance's red and black ring drops; a lower --rate shows whether it is load)`,
   }];
 }
 

@@ -112,13 +112,14 @@ interface ApplianceFigures {
   readonly inboundPackets: number;
   readonly blackRxKernelDrops: number;
   readonly blackTxErrors: number;
+  readonly redRxKernelDrops: number;
 }
 
 interface StatusShape {
   error?: string;
   sas?: { direction?: string; counters?: { packets?: number } }[];
   drops?: Record<string, number>;
-  ports?: { black?: { rxKernelDrops?: number; txErrors?: number } };
+  ports?: { black?: { rxKernelDrops?: number; txErrors?: number }; red?: { rxKernelDrops?: number } };
 }
 
 /** The figures the checks need from one `redblack status` object, or why they are not there. */
@@ -126,11 +127,12 @@ function figuresOf(status: unknown): ApplianceFigures | string {
   const s = (status ?? {}) as StatusShape;
   if (typeof s.error === 'string') return s.error;
   const black = s.ports?.black;
-  if (!Array.isArray(s.sas) || s.drops === undefined || typeof black?.rxKernelDrops !== 'number' || typeof black.txErrors !== 'number') {
-    return 'its status has no sas, drops or ports.black counters (is dist/ from an older build?)';
+  const red = s.ports?.red;
+  if (!Array.isArray(s.sas) || s.drops === undefined || typeof black?.rxKernelDrops !== 'number' || typeof black.txErrors !== 'number' || typeof red?.rxKernelDrops !== 'number') {
+    return 'its status has no sas, drops or ports.black / ports.red counters (is dist/ from an older build?)';
   }
   const packets = (direction: string): number => s.sas!.filter((sa) => sa.direction === direction).reduce((sum, sa) => sum + (sa.counters?.packets ?? 0), 0);
-  return { drops: s.drops, outboundPackets: packets('outbound'), inboundPackets: packets('inbound'), blackRxKernelDrops: black.rxKernelDrops, blackTxErrors: black.txErrors };
+  return { drops: s.drops, outboundPackets: packets('outbound'), inboundPackets: packets('inbound'), blackRxKernelDrops: black.rxKernelDrops, blackTxErrors: black.txErrors, redRxKernelDrops: red.rxKernelDrops };
 }
 
 /** Both appliances' figures by site, or the reason one cannot be read. */
