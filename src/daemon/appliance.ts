@@ -7,6 +7,7 @@
 import type { ApplianceConfig } from '../config/appliance-config.js';
 import { formatAddressBytes } from '../policy/address-text.js';
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { selectAeadBackend } from '../crypto/index.js';
 import { DROP_REASON_NAMES, DropCounters } from '../dataplane/drop-reason.js';
 import { FrameSlots } from '../dataplane/frame-slots.js';
@@ -53,6 +54,13 @@ export const CRYPTO_THREAD_MIN_CPUS = 4;
 /** Batches drained per readable event before yielding to the event loop (timers, status). */
 const MAX_BATCHES_PER_TURN = 64;
 const TICK_MS = 100;
+/** The event-loop delay monitor's timer; the histogram holds whole intervals between its runs (ns). */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/** How late past its timer an interval of the event-loop delay histogram ran, in ms. */
+function loopLateMs(intervalNs: number): number {
+  return Math.max(0, intervalNs / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+}
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class Appliance {
@@ -69,6 +77,8 @@ export class Appliance {
   private readonly generated: LinkTransmitQueue;
   private readonly pipeline: Pipeline;
   private readonly timer: NodeJS.Timeout;
+  /** Event-loop delay since start, for status. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   private readonly startedAt = performance.now();
   private readonly loggedDrops: Float64Array;
   private lastDropLog = 0;
@@ -128,6 +138,7 @@ export class Appliance {
     this.link?.start(now);
     this.flushLink();
     this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.loopDelay.enable();
   }
 
   /** Opens both NICs and starts forwarding. Errors name what to fix (missing NIC, missing root). */
@@ -229,6 +240,8 @@ export class Appliance {
       aeadBackend: this.sad.backend.name,
       cryptoThread: this.cryptoThread,
       rxRing: this.red.rxRing,
+      // How late the event loop ran since start: a stall here is time the receive rings had to cover.
+      eventLoopDelayMs: { p50: loopLateMs(this.loopDelay.percentile(50)), p99: loopLateMs(this.loopDelay.percentile(99)), max: loopLateMs(this.loopDelay.max) },
       sas,
       pipeline: { ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors },
       flowCache: { ...this.pipeline.decisions.flows.counters },
@@ -245,6 +258,7 @@ export class Appliance {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    this.loopDelay.disable();
     this.red.close();
     this.black.close();
     this.sad.removeAll();

@@ -37,6 +37,8 @@ export type SoakApplianceSample =
       readonly blackTxErrors: number;
       /** Frames the kernel dropped from its red receive ring since start: traffic lost before the appliance saw it. */
       readonly redRxKernelDrops: number;
+      /** The longest the appliance's event loop ran late since start (its status' eventLoopDelayMs.max). */
+      readonly eventLoopDelayMaxMs: number;
     }
   | {
       readonly state: 'unavailable';

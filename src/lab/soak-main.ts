@@ -104,7 +104,7 @@ function summaryLines(report: SoakReport): string[] {
       const [x, y] = [first.appliances[site], last.appliances[site]];
       if (x.state !== 'running' || y.state !== 'running') continue;
       const cpu = ran.map((c) => c.appliances[site]).flatMap((s) => (s.state === 'running' ? [s.cpuPercent] : []));
-      lines.push(`  ${y.namespace}: RSS ${mib(x.rssKiB)} -> ${mib(y.rssKiB)} MiB (allowed +${mib(report.limits.rssGrowthKiB)}), CPU mean ${(cpu.reduce((n, v) => n + v, 0) / cpu.length).toFixed(0)}% of a core, SAs sealed ${y.outboundPackets} / opened ${y.inboundPackets}, ring drops red ${y.redRxKernelDrops} black ${y.blackRxKernelDrops}`);
+      lines.push(`  ${y.namespace}: RSS ${mib(x.rssKiB)} -> ${mib(y.rssKiB)} MiB (allowed +${mib(report.limits.rssGrowthKiB)}), CPU mean ${(cpu.reduce((n, v) => n + v, 0) / cpu.length).toFixed(0)}% of a core, SAs sealed ${y.outboundPackets} / opened ${y.inboundPackets}, ring drops red ${y.redRxKernelDrops} black ${y.blackRxKernelDrops}, event loop at most ${y.eventLoopDelayMaxMs.toFixed(0)} ms late`);
     }
   }
   if (report.firstFailure === null) {

@@ -113,6 +113,7 @@ interface ApplianceFigures {
   readonly blackRxKernelDrops: number;
   readonly blackTxErrors: number;
   readonly redRxKernelDrops: number;
+  readonly eventLoopDelayMaxMs: number;
 }
 
 interface StatusShape {
@@ -120,6 +121,7 @@ interface StatusShape {
   sas?: { direction?: string; counters?: { packets?: number } }[];
   drops?: Record<string, number>;
   ports?: { black?: { rxKernelDrops?: number; txErrors?: number }; red?: { rxKernelDrops?: number } };
+  eventLoopDelayMs?: { max?: number };
 }
 
 /** The figures the checks need from one `redblack status` object, or why they are not there. */
@@ -128,11 +130,12 @@ function figuresOf(status: unknown): ApplianceFigures | string {
   if (typeof s.error === 'string') return s.error;
   const black = s.ports?.black;
   const red = s.ports?.red;
-  if (!Array.isArray(s.sas) || s.drops === undefined || typeof black?.rxKernelDrops !== 'number' || typeof black.txErrors !== 'number' || typeof red?.rxKernelDrops !== 'number') {
-    return 'its status has no sas, drops or ports.black / ports.red counters (is dist/ from an older build?)';
+  const loopDelayMax = s.eventLoopDelayMs?.max;
+  if (!Array.isArray(s.sas) || s.drops === undefined || typeof black?.rxKernelDrops !== 'number' || typeof black.txErrors !== 'number' || typeof red?.rxKernelDrops !== 'number' || typeof loopDelayMax !== 'number') {
+    return 'its status has no sas, drops, ports.black / ports.red counters or eventLoopDelayMs (is dist/ from an older build?)';
   }
   const packets = (direction: string): number => s.sas!.filter((sa) => sa.direction === direction).reduce((sum, sa) => sum + (sa.counters?.packets ?? 0), 0);
-  return { drops: s.drops, outboundPackets: packets('outbound'), inboundPackets: packets('inbound'), blackRxKernelDrops: black.rxKernelDrops, blackTxErrors: black.txErrors, redRxKernelDrops: red.rxKernelDrops };
+  return { drops: s.drops, outboundPackets: packets('outbound'), inboundPackets: packets('inbound'), blackRxKernelDrops: black.rxKernelDrops, blackTxErrors: black.txErrors, redRxKernelDrops: red.rxKernelDrops, eventLoopDelayMaxMs: loopDelayMax };
 }
 
 /** Both appliances' figures by site, or the reason one cannot be read. */

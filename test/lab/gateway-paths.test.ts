@@ -44,6 +44,7 @@ interface SaStatus {
 
 interface ApplianceStatus {
   flowCache: { hits: number; misses: number };
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
   sas: SaStatus[];
   pipeline: Record<string, number>;
   drops: Record<string, number>;
@@ -163,6 +164,8 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
     expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2' });
     expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3' });
+    // How late each event loop ran is reported (milliseconds since start; a stall is what the rings must cover).
+    for (const s of [status.a, status.b]) expect(s.eventLoopDelayMs.max).toBeGreaterThanOrEqual(s.eventLoopDelayMs.p50);
     // Each flow's policy was decided once and then taken from the flow cache.
     expect(status.a.flowCache.hits).toBeGreaterThan(0);
   });

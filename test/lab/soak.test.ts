@@ -17,7 +17,7 @@ const MIB = 1024;
 function appliance(namespace: string, figures: Partial<Extract<SoakApplianceSample, { state: 'running' }>> = {}): SoakApplianceSample {
   return {
     state: 'running', namespace, pid: 100, rssKiB: 70 * MIB, cpuPercent: 40, drops: {},
-    outboundPackets: 5000, inboundPackets: 5000, blackRxKernelDrops: 0, blackTxErrors: 0, redRxKernelDrops: 0, ...figures,
+    outboundPackets: 5000, inboundPackets: 5000, blackRxKernelDrops: 0, blackTxErrors: 0, redRxKernelDrops: 0, eventLoopDelayMaxMs: 12, ...figures,
   };
 }
 
