@@ -18,28 +18,32 @@ export type SoakDirection = 'a->b' | 'b->a';
 export const SOAK_CHECKS = ['appliances', 'traffic', 'protected-path-drops', 'wan-violations', 'sa-counters', 'udp-loss', 'pings', 'rss-growth'] as const;
 export type SoakCheck = (typeof SOAK_CHECKS)[number];
 
-/** One appliance after a chunk: cumulative figures from its status socket and /proc. */
+/** What an appliance's status socket says after a chunk, cumulative since its start. */
+export interface SoakStatusFigures {
+  /** Every non-zero drop counter, by reason name. */
+  readonly drops: Readonly<Record<string, number>>;
+  /** Packets its outbound SAs sealed and its inbound SAs opened. */
+  readonly outboundPackets: number;
+  readonly inboundPackets: number;
+  /** Frames the kernel dropped from its black receive ring, and black sends that failed. */
+  readonly blackRxKernelDrops: number;
+  readonly blackTxErrors: number;
+  /** Frames the kernel dropped from its red receive ring: traffic lost before the appliance saw it. */
+  readonly redRxKernelDrops: number;
+  /** The longest the appliance's event loop ran late (its status' eventLoopDelayMs.max). */
+  readonly eventLoopDelayMaxMs: number;
+}
+
+/** One appliance after a chunk: its status figures and, from /proc, its memory and CPU. */
 export type SoakApplianceSample =
-  | {
+  | (SoakStatusFigures & {
       readonly state: 'running';
       readonly namespace: string;
       readonly pid: number;
       readonly rssKiB: number;
       /** CPU time used during the chunk, in percent of one core. */
       readonly cpuPercent: number;
-      /** Every non-zero drop counter since start, by reason name. */
-      readonly drops: Readonly<Record<string, number>>;
-      /** Packets its outbound SAs sealed and its inbound SAs opened, since start. */
-      readonly outboundPackets: number;
-      readonly inboundPackets: number;
-      /** Frames the kernel dropped from its black receive ring, and black sends that failed, since start. */
-      readonly blackRxKernelDrops: number;
-      readonly blackTxErrors: number;
-      /** Frames the kernel dropped from its red receive ring since start: traffic lost before the appliance saw it. */
-      readonly redRxKernelDrops: number;
-      /** The longest the appliance's event loop ran late since start (its status' eventLoopDelayMs.max). */
-      readonly eventLoopDelayMaxMs: number;
-    }
+    })
   | {
       readonly state: 'unavailable';
       readonly namespace: string;

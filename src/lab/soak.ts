@@ -22,7 +22,7 @@ import { pingFrom } from './ping.js';
 import { readProcessUsage, type ProcessUsage } from './process-usage.js';
 import {
   checkSoakChunk, DEFAULT_SOAK_LIMITS, type SoakApplianceSample, type SoakChunkSample, type SoakDirection, type SoakFailure,
-  type SoakLimits, type SoakPingSample, type SoakSite, type SoakTrafficSample,
+  type SoakLimits, type SoakPingSample, type SoakSite, type SoakStatusFigures, type SoakTrafficSample,
 } from './soak-checks.js';
 import { buildLabTopology, destroyLabTopology, type LabTopology } from './topology.js';
 import { summarizeCapture } from './wire-summary.js';
@@ -106,16 +106,6 @@ function validate(options: SoakOptions, pingIntervalSeconds: number): void {
   if (problems.length > 0) throw new SoakError(`soak: ${problems.join('; ')}`);
 }
 
-interface ApplianceFigures {
-  readonly drops: Record<string, number>;
-  readonly outboundPackets: number;
-  readonly inboundPackets: number;
-  readonly blackRxKernelDrops: number;
-  readonly blackTxErrors: number;
-  readonly redRxKernelDrops: number;
-  readonly eventLoopDelayMaxMs: number;
-}
-
 interface StatusShape {
   error?: string;
   sas?: { direction?: string; counters?: { packets?: number } }[];
@@ -125,7 +115,7 @@ interface StatusShape {
 }
 
 /** The figures the checks need from one `redblack status` object, or why they are not there. */
-function figuresOf(status: unknown): ApplianceFigures | string {
+function figuresOf(status: unknown): SoakStatusFigures | string {
   const s = (status ?? {}) as StatusShape;
   if (typeof s.error === 'string') return s.error;
   const black = s.ports?.black;
@@ -139,9 +129,9 @@ function figuresOf(status: unknown): ApplianceFigures | string {
 }
 
 /** Both appliances' figures by site, or the reason one cannot be read. */
-async function readFigures(appliances: LabAppliances): Promise<Record<SoakSite, ApplianceFigures | string>> {
+async function readFigures(appliances: LabAppliances): Promise<Record<SoakSite, SoakStatusFigures | string>> {
   const all = (await appliances.status()) as Record<string, unknown>;
-  const of = (site: SoakSite): ApplianceFigures | string => figuresOf(all[processOf(appliances, site).namespace]);
+  const of = (site: SoakSite): SoakStatusFigures | string => figuresOf(all[processOf(appliances, site).namespace]);
   return { a: of('a'), b: of('b') };
 }
 
@@ -152,8 +142,8 @@ function processOf(appliances: LabAppliances, site: SoakSite): LabApplianceProce
 }
 
 /** Reads the figures until the SA counters stop moving (in-flight packets arrived), bounded. */
-async function settledFigures(appliances: LabAppliances): Promise<Record<SoakSite, ApplianceFigures | string>> {
-  const key = (f: Record<SoakSite, ApplianceFigures | string>): string => JSON.stringify(
+async function settledFigures(appliances: LabAppliances): Promise<Record<SoakSite, SoakStatusFigures | string>> {
+  const key = (f: Record<SoakSite, SoakStatusFigures | string>): string => JSON.stringify(
     (['a', 'b'] as const).map((site) => { const x = f[site]; return typeof x === 'string' ? x : [x.outboundPackets, x.inboundPackets]; }),
   );
   let figures = await readFigures(appliances);
@@ -176,7 +166,7 @@ function usageOf(pid: number): ProcessUsage | string {
 }
 
 /** One appliance's sample; `seconds` is the time between the `previous` and this `usage` reading. */
-function applianceSample(appliance: LabApplianceProcess, figures: ApplianceFigures | string, usage: ProcessUsage | string, previous: ProcessUsage | string, seconds: number): SoakApplianceSample {
+function applianceSample(appliance: LabApplianceProcess, figures: SoakStatusFigures | string, usage: ProcessUsage | string, previous: ProcessUsage | string, seconds: number): SoakApplianceSample {
   const { namespace, pid } = appliance;
   if (typeof figures === 'string') return { state: 'unavailable', namespace, pid, error: figures };
   if (typeof usage === 'string') return { state: 'unavailable', namespace, pid, error: usage };
