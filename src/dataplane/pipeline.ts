@@ -244,7 +244,7 @@ export class Pipeline {
     this.encryptor.begin(this.packets, now);
     this.decryptor.begin(this.packets, now);
     for (let i = 0; i < count; i++) {
-      this.verdict[i] = from === Port.Black ? this.classifyBlack(i, now) : this.classifyRed(i, from, now);
+      this.verdict[i] = from === Port.Black ? this.classifyBlack(i, now) : this.classifyRed(i, now);
     }
     this.encryptor.sealAll();
     this.openStage(count, now);
@@ -254,8 +254,9 @@ export class Pipeline {
 
   // ---- classify: frames from red -------------------------------------------------------------
 
-  /** `from`: Red, or Local for the packets the appliance itself sends off red (only IPv6, only routed). */
-  private classifyRed(i: number, from: Port, now: number): number {
+  /** A frame of a batch from Red, or from Local: the packets the appliance itself sends off red (only IPv6, only routed). */
+  private classifyRed(i: number, now: number): number {
+    const from = this.from;
     const bytes = this.slots.bytes;
     const s = this.slots.start[i];
     const n = this.slots.length[i];
