@@ -2,7 +2,7 @@
  * Raw frame I/O on one NIC (the NativeFramePort class).
  *
  *  - AF_PACKET SOCK_RAW bound to one ifindex with ETH_P_ALL, promiscuous (PACKET_MR_PROMISC, dropped by the kernel
- *    when the socket closes), PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING.
+ *    when the socket closes), PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING, and SO_MARK when option mark is set.
  *  - Receive: TPACKET_V2 ring (mmap) by default, one ring frame per packet, so a frame is readable as soon as the
  *    kernel wrote it. A TPACKET_V3 ring (option rxRing 'v3') packs packets one after the other into blocks and hands
  *    a block over only when it is full or its retire timer (1 ms, the least; kernels without the hrtimer retire timer
@@ -114,8 +114,8 @@ static bool is_permission_error(int e) { return e == EPERM || e == EACCES; }
 
 /* ---------- arguments ---------- */
 
-/* options[key], an integer from 1 to UINT32_MAX. */
-static bool get_option_uint32(napi_env env, napi_value options, const char *key, uint32_t *out) {
+/* options[key], an integer from min to UINT32_MAX. */
+static bool get_option_uint32(napi_env env, napi_value options, const char *key, int64_t min, uint32_t *out) {
   napi_value v;
   int64_t value;
   char what[32];
@@ -124,7 +124,7 @@ static bool get_option_uint32(napi_env env, napi_value options, const char *key,
     return false;
   }
   snprintf(what, sizeof what, "option %s", key);
-  if (!get_integer(env, v, E_INVALID_ARGUMENT, what, 1, UINT32_MAX, &value)) return false;
+  if (!get_integer(env, v, E_INVALID_ARGUMENT, what, min, UINT32_MAX, &value)) return false;
   *out = (uint32_t)value;
   return true;
 }
@@ -541,6 +541,7 @@ typedef struct {
   uint32_t frame_bytes, frame_count;
   int ring_version;             /* TPACKET_V2 or TPACKET_V3 */
   bool busy_poll;
+  uint32_t mark;                /* SO_MARK of every frame sent; 0: none */
 } port_options;
 
 /* The rxRing option's values, in the order of RX_RING_VERSIONS (mirrored by RX_RINGS in src/io/native-frame-io.ts). */
@@ -639,6 +640,10 @@ static bool port_open_kernel(napi_env env, port *p, const port_options *o) {
   }
   if (!setup_rx_ring(env, p, o)) return false;
   if (!set_int_option(env, p, SOL_PACKET, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS")) return false;
+  /* The mark lets a netfilter egress rule tell our frames from the host stack's (src/io/host-stack-isolation.ts). */
+  if (o->mark != 0 && !set_int_option(env, p, SOL_SOCKET, SO_MARK, (int)o->mark, "SO_MARK (needs CAP_NET_ADMIN)")) {
+    return false;
+  }
   /* Our own transmitted frames must not come back; kernels before 4.20 lack the option, and receive() also skips
      PACKET_OUTGOING frames. */
   int one = 1;
@@ -746,8 +751,9 @@ static napi_value port_new(napi_env env, napi_callback_info info) {
   CHECK_NAPI(env, E_SYSTEM_ERROR, napi_typeof(env, v, &t));
   if (t == napi_string) CHECK_NAPI(env, E_SYSTEM_ERROR, napi_get_value_string_utf8(env, v, netns, sizeof netns, NULL));
   port_options o = {.netns = netns};
-  if (!get_option_uint32(env, argv[1], "ringFrames", &o.frame_count) ||
-      !get_option_uint32(env, argv[1], "ringFrameBytes", &o.frame_bytes)) {
+  if (!get_option_uint32(env, argv[1], "ringFrames", 1, &o.frame_count) ||
+      !get_option_uint32(env, argv[1], "ringFrameBytes", 1, &o.frame_bytes) ||
+      !get_option_uint32(env, argv[1], "mark", 0, &o.mark)) {
     return NULL;
   }
   size_t ring;

@@ -10,10 +10,14 @@ commands:
   info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
   config check FILE                             validate a configuration file
   run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off] [--rx-ring v2|v3]
+      [--host-stack isolated|shared]
                                                 run the appliance (--busy-poll: poll the NICs, burning a core;
                                                 --crypto-thread: AEAD on a second core, default on with 4+ CPUs;
                                                 --rx-ring: v2 (default) per-frame receive ring, v3 block ring,
-                                                cheaper per frame but up to 1 ms late per hop)
+                                                cheaper per frame but up to 1 ms late per hop;
+                                                --host-stack: isolated (default) keeps the host's own network
+                                                stack off red and black with nft netdev rules, also after the
+                                                appliance stops; shared leaves them to it as well)
   status [--socket PATH | --name NAME]          SAs, counters and drops of a running appliance`;
 
 async function main(argv: string[]): Promise<number> {

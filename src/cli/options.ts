@@ -13,3 +13,11 @@ export function optionValue(args: readonly string[], name: string): string | und
   if (value === undefined || value.startsWith('--')) throw new CliUsageError(`${name} needs a value`);
   return value;
 }
+
+/** The value after `--name`, which must be one of `choices`; undefined when the option is absent. */
+export function choiceOption<T extends string>(args: readonly string[], name: string, choices: readonly T[]): T | undefined {
+  const value = optionValue(args, name);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new CliUsageError(`${name} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${value}"`);
+  return value as T;
+}

@@ -1,25 +1,19 @@
-/** `redblack run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off] [--rx-ring v2|v3]`: the appliance daemon. */
+/**
+ * `redblack run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off] [--rx-ring v2|v3]
+ * [--host-stack isolated|shared]`: the appliance daemon.
+ */
 import { ConfigError, formatConfigIssue } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { Appliance } from '../daemon/appliance.js';
-import { RX_RINGS, type RxRing } from '../io/frame-port.js';
+import { RX_RINGS } from '../io/frame-port.js';
+import { HOST_STACK_MODES } from '../io/host-stack-isolation.js';
 import { defaultStatusSocket, StatusServer } from '../daemon/status-server.js';
-import { CliUsageError, optionValue } from './options.js';
+import { choiceOption, CliUsageError, optionValue } from './options.js';
 
 /** --crypto-thread on|off, or undefined (the appliance decides by the CPU count). */
 function cryptoThreadOption(args: readonly string[]): boolean | undefined {
-  const value = optionValue(args, '--crypto-thread');
-  if (value === undefined) return undefined;
-  if (value !== 'on' && value !== 'off') throw new CliUsageError(`--crypto-thread must be "on" or "off", got "${value}"`);
-  return value === 'on';
-}
-
-/** --rx-ring v2|v3, or undefined (the default, v2). */
-function rxRingOption(args: readonly string[]): RxRing | undefined {
-  const value = optionValue(args, '--rx-ring');
-  if (value === undefined) return undefined;
-  if (!(RX_RINGS as readonly string[]).includes(value)) throw new CliUsageError(`--rx-ring must be ${RX_RINGS.map((r) => `"${r}"`).join(' or ')}, got "${value}"`);
-  return value as RxRing;
+  const value = choiceOption(args, '--crypto-thread', ['on', 'off']);
+  return value === undefined ? undefined : value === 'on';
 }
 
 export async function runDaemon(args: string[]): Promise<number> {
@@ -35,7 +29,12 @@ export async function runDaemon(args: string[]): Promise<number> {
   }
   const { config, warnings } = loaded;
   for (const w of warnings) console.error(formatConfigIssue(configPath, w, 'warning: '));
-  const appliance = Appliance.start(config, { busyPoll: args.includes('--busy-poll'), cryptoThread: cryptoThreadOption(args), rxRing: rxRingOption(args) });
+  const appliance = Appliance.start(config, {
+    busyPoll: args.includes('--busy-poll'),
+    cryptoThread: cryptoThreadOption(args),
+    rxRing: choiceOption(args, '--rx-ring', RX_RINGS),
+    hostStack: choiceOption(args, '--host-stack', HOST_STACK_MODES),
+  });
   const socketPath = optionValue(args, '--status-socket') ?? defaultStatusSocket(config.name);
   const status = await StatusServer.listen(socketPath, () => appliance.status());
   const stop = async (signal: string) => {

@@ -1,8 +1,8 @@
 /**
  * The running appliance: two AF_PACKET ports, the frame slots, the pipeline, the link layer and
  * the SAD, driven by the event loop (a port turning readable drains it in batches). Stopping
- * zeroizes every SA. If the process dies, nothing forwards: the appliance namespace has no
- * kernel addresses or routes, so no frame crosses in clear (fail closed).
+ * zeroizes every SA. If the process dies, nothing forwards, and with the host stack isolated
+ * (the default) nothing else sends on the NICs either (fail closed).
  */
 import type { ApplianceConfig } from '../config/appliance-config.js';
 import { formatAddressBytes } from '../policy/address-text.js';
@@ -14,6 +14,7 @@ import { FrameSlots } from '../dataplane/frame-slots.js';
 import { Pipeline, Port } from '../dataplane/pipeline.js';
 import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort, type RxRing } from '../io/frame-port.js';
+import { APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, isolateFromHostStack, type HostStackMode } from '../io/host-stack-isolation.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
 import { IcmpErrorSender } from '../link/icmp-errors.js';
@@ -47,6 +48,12 @@ export interface ApplianceOptions {
    * or a scheduler tick on kernels without the hrtimer retire timer).
    */
   rxRing?: RxRing;
+  /**
+   * 'isolated' (default): red and black are taken from the host's network stack before they are
+   * opened (src/io/host-stack-isolation.ts): it neither sees nor sends frames there, and still
+   * sends nothing after the appliance stopped or died. 'shared': the host stack keeps them.
+   */
+  hostStack?: HostStackMode;
 }
 
 export const CRYPTO_THREAD_MIN_CPUS = 4;
@@ -93,6 +100,7 @@ export class Appliance {
     private readonly log: (line: string) => void,
     batch: number,
     cryptoThread: boolean,
+    private readonly hostStack: HostStackMode,
   ) {
     const now = performance.now();
     const backend = selectAeadBackend();
@@ -144,7 +152,8 @@ export class Appliance {
   /** Opens both NICs and starts forwarding. Errors name what to fix (missing NIC, missing root). */
   static start(config: ApplianceConfig, options: ApplianceOptions = {}): Appliance {
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${config.name}: ${line}\n`));
-    const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing };
+    const hostStack = options.hostStack ?? 'isolated';
+    const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing, mark: hostStack === 'isolated' ? APPLIANCE_FRAME_MARK : undefined };
     const red = FramePort.open(config.interfaces.red.name, ports);
     let black: FramePort;
     try {
@@ -153,10 +162,24 @@ export class Appliance {
       red.close();
       throw e;
     }
+    // Both NICs exist (so errors about them name them first); nothing has been sent yet.
+    const nics = [red.ifname, black.ifname];
+    if (hostStack === 'isolated') {
+      try {
+        isolateFromHostStack(nics);
+      } catch (e) {
+        red.close();
+        black.close();
+        throw e;
+      }
+    } else {
+      log(`the host stack shares ${nics.join(' and ')}: it sees their frames and may send on them, in clear too after a crash`);
+    }
     const cryptoThread = options.cryptoThread ?? availableParallelism() >= CRYPTO_THREAD_MIN_CPUS;
-    const appliance = new Appliance(config, red, black, log, options.batch ?? 256, cryptoThread);
+    const appliance = new Appliance(config, red, black, log, options.batch ?? 256, cryptoThread, hostStack);
     log(`started (${config.role} role, red ${red.info.name} ${red.info.mac}, black ${black.info.name} ${black.info.mac}, ` +
-      `${appliance.sad.size} SAs, AEAD ${appliance.sad.backend.name}${appliance.cryptoThread ? ' on its crypto thread' : ''})`);
+      `${appliance.sad.size} SAs, AEAD ${appliance.sad.backend.name}${appliance.cryptoThread ? ' on its crypto thread' : ''}, ` +
+      `${hostStack === 'isolated' ? `host stack kept off both NICs by nft table netdev ${HOST_STACK_TABLE}` : 'host stack shares the NICs'})`);
     return appliance;
   }
 
@@ -240,6 +263,7 @@ export class Appliance {
       aeadBackend: this.sad.backend.name,
       cryptoThread: this.cryptoThread,
       rxRing: this.red.rxRing,
+      hostStack: this.hostStack,
       // How late the event loop ran since start: a stall here is time the receive rings had to cover.
       eventLoopDelayMs: { p50: loopLateMs(this.loopDelay.percentile(50)), p99: loopLateMs(this.loopDelay.percentile(99)), max: loopLateMs(this.loopDelay.max) },
       sas,

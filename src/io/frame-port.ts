@@ -49,6 +49,11 @@ export interface FramePortOptions {
    * never sleeps (one core spins). Off by default. SO_BUSY_POLL is not used: ring reads make no receive syscalls.
    */
   busyPoll?: boolean;
+  /**
+   * Packet mark (SO_MARK, 1 to 2^32-1) put on every frame this port sends, so a netfilter egress rule can let them
+   * pass and drop what the host stack sends (see host-stack-isolation.ts). Needs CAP_NET_ADMIN. Default: none.
+   */
+  mark?: number;
 }
 
 export type FramePortInfo = NativeInterfaceInfo;
@@ -79,6 +84,7 @@ function checkOptions(o: NativeFramePortOptions): void {
     throw new FramePortError('INVALID_ARGUMENT',
       `option rxRing must be ${RX_RINGS.map((r) => `'${r}'`).join(' or ')}, got '${String(o.rxRing)}'`);
   }
+  if (o.mark !== 0) checkInteger('mark', o.mark, 1, 2 ** 32 - 1);
   if (typeof o.busyPoll !== 'boolean') {
     throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
   }
@@ -99,6 +105,7 @@ export class FramePort {
       ringFrameBytes: options.ringFrameBytes ?? 2048,
       rxRing: options.rxRing ?? 'v2',
       busyPoll: options.busyPoll ?? false,
+      mark: options.mark ?? 0,
     };
     checkOptions(o);
     const { NativeFramePort } = loadNativeFrameIo();

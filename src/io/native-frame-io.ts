@@ -14,6 +14,8 @@ export interface NativeFramePortOptions {
   ringFrameBytes: number;
   rxRing: RxRing;
   busyPoll: boolean;
+  /** SO_MARK of every frame sent; 0: none. */
+  mark: number;
 }
 
 export interface NativeInterfaceInfo {

@@ -41,6 +41,12 @@ describe('redblack run', () => {
     expect(r.stderr).toContain('--rx-ring must be "v2" or "v3", got "v1"');
   });
 
+  it('refuses a --host-stack other than isolated or shared', () => {
+    const r = run(['run', '--config', join(packageRoot(), 'examples', 'lab-a.yaml'), '--host-stack', 'off']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--host-stack must be "isolated" or "shared", got "off"');
+  });
+
   it('needs --config', () => {
     const r = run(['run']);
     expect(r.status).toBe(2);

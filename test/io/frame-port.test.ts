@@ -468,7 +468,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e',
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
        try {
-         new NativeFramePort('va', { ringFrames: 16, ringFrameBytes: 2048, rxRing: 'v2', busyPoll: false });
+         new NativeFramePort('va', { ringFrames: 16, ringFrameBytes: 2048, rxRing: 'v2', busyPoll: false, mark: 0 });
        } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { encoding: 'utf8' });
     const err = JSON.parse(out) as { code: string; message: string };
     expect(err.code).toBe('PERMISSION_DENIED');
@@ -479,7 +479,7 @@ describe.skipIf(!isRoot)('FramePort on a veth pair', () => {
     const worker = new Worker(
       `const { NativeFramePort } = require(${JSON.stringify(addonPath)});
        const port = new NativeFramePort('va', { netns: ${JSON.stringify(NS)}, ringFrames: 16, ringFrameBytes: 2048,
-         rxRing: 'v2', busyPoll: false });
+         rxRing: 'v2', busyPoll: false, mark: 0 });
        port.onReadable(() => {});
        port.onLink(() => {});
        require('node:worker_threads').parentPort.postMessage('open');`,

@@ -9,7 +9,7 @@ import { loadNativeFrameIo, type NativeFramePortOptions } from '../../src/io/nat
 /** An interface no test creates, so an argument check that let a call through would still not open anything. */
 const ABSENT_IFNAME = 'rbio-none0';
 const OPTIONS: NativeFramePortOptions = {
-  netns: undefined, ringFrames: 16, ringFrameBytes: 2048, rxRing: 'v2', busyPoll: false,
+  netns: undefined, ringFrames: 16, ringFrameBytes: 2048, rxRing: 'v2', busyPoll: false, mark: 0,
 };
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -36,6 +36,12 @@ describe('NativeFramePort integer arguments', () => {
     expect(err).toBeInstanceOf(RangeError);
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.message).toBe('option ringFrameBytes must be an integer from 1 to 4294967295');
+  });
+
+  it.each([-1, 2 ** 32])('rejects a mark of %s, beyond 32 bits, with a RangeError naming it', (mark) => {
+    const err = thrown(() => new NativeFramePort(ABSENT_IFNAME, { ...OPTIONS, mark }));
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toBe('option mark must be an integer from 0 to 4294967295');
   });
 
   it('rejects a busyPoll that is not a boolean with a TypeError naming it', () => {

@@ -436,12 +436,12 @@ describe('path MTU across the lab (black MTU 1500: 1446 bytes of IPv6 per ESP-pr
   });
 });
 
-describe('fail closed: rb-a killed (SIGKILL) while red-a pings red-b', () => {
+describe('fail closed: rb-a killed (SIGKILL) while red-a pings red-b, then its kernel set up to route', () => {
   beforeAll(async () => {
     await restartAppliances();
   });
 
-  it('never puts clear IPv6 or clear protocol 41 on wan, and nothing crosses from red-a after the kill', async () => {
+  it('never puts clear IPv6 or clear protocol 41 on wan, and nothing crosses from red-a or rb-a after the kill', async () => {
     const { redA, rbA, wan } = topology.namespaces;
     const wanPortRx = async (): Promise<number> => {
       const { stdout } = await runCommand(['ip', '-n', wan, '-s', '-j', 'link', 'show', 'dev', LAB_INTERFACES.wanA]);
@@ -462,6 +462,15 @@ describe('fail closed: rb-a killed (SIGKILL) while red-a pings red-b', () => {
       expect(processAlive(pid)).toBe(false);
       killedAt = Date.now() / 1000;
       rxAtKill = await wanPortRx();
+      // rb-a's own kernel now gets every chance to leak: IPv6 on (link-local, DAD, MLD, router
+      // solicitations), addresses on both NICs, forwarding, routes across black. The appliance's
+      // netdev rules outlive it (src/io/host-stack-isolation.ts), so none of it reaches wan.
+      await runCommand(inNamespace(rbA, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', `net.ipv6.conf.${LAB_INTERFACES.red}.disable_ipv6=0`,
+        `net.ipv6.conf.${LAB_INTERFACES.black}.disable_ipv6=0`, 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1']));
+      await runCommand(['ip', '-n', rbA, 'addr', 'add', `${SITE_A.router6}/${SITE_A.lan6Length}`, 'dev', LAB_INTERFACES.red]);
+      await runCommand(['ip', '-n', rbA, 'addr', 'add', `${SITE_A.tep4}/${LAB_ADDRESSES.blackPrefixLength}`, 'dev', LAB_INTERFACES.black]);
+      await runCommand(['ip', '-n', rbA, '-6', 'route', 'add', `${SITE_B.host6}/128`, 'dev', LAB_INTERFACES.black]);
+      await runCommand(inNamespace(rbA, ['ping', '-n', '-c', '3', '-i', '0.2', '-W', '1', SITE_B.tep4]), { allowFailure: true });
       ping = await flood;
       // Nothing more arrived from rb-a's side while red-a kept pinging.
       expect(await wanPortRx()).toBe(rxAtKill);

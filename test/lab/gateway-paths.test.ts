@@ -162,8 +162,8 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
   it('answers ping6 both ways through the tunnel, one side sealing and opening on its crypto thread, the other receiving through V3 rings', () => {
     expect(pings.a2b6).toMatchObject({ ok: true, received: COUNT });
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
-    expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2' });
-    expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3' });
+    expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2', hostStack: 'isolated' });
+    expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3', hostStack: 'isolated' });
     // How late each event loop ran is reported (milliseconds since start; a stall is what the rings must cover).
     for (const s of [status.a, status.b]) expect(s.eventLoopDelayMs.max).toBeGreaterThanOrEqual(s.eventLoopDelayMs.p50);
     // Each flow's policy was decided once and then taken from the flow cache.

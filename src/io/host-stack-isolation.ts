@@ -1,0 +1,76 @@
+/**
+ * Takes NICs away from the host's own network stack, so that only the appliance receives and sends
+ * on them. One nftables table, `netdev redblack`, holds per NIC:
+ *  - an ingress chain that drops every frame. The netdev ingress hook runs after the AF_PACKET taps,
+ *    so the appliance's FramePorts still receive everything; the host stack sees nothing (no ESP
+ *    routed and dropped, no ARP or ND answered by the kernel);
+ *  - an egress chain that passes only frames marked APPLIANCE_FRAME_MARK (the FramePorts' SO_MARK)
+ *    and drops the rest: IPv6 ND/MLD, ARP or any packet the host stack would send there.
+ * Both count what they drop (`nft list table netdev redblack`). The table stays when the appliance
+ * stops or dies, so the host cannot send on black in clear then either (fail closed);
+ * `nft delete table netdev redblack` gives the NICs back. One appliance per network namespace.
+ * Needs nft (nftables) and nf_tables with the netdev egress hook (Linux 5.16+).
+ */
+import { execFileSync } from 'node:child_process';
+
+/** The packet mark of every frame the appliance sends (ASCII "rblk"). */
+export const APPLIANCE_FRAME_MARK = 0x72626c6b;
+
+export const HOST_STACK_TABLE = 'redblack';
+
+/** 'isolated': the NICs are the appliance's alone (this module); 'shared': the host stack keeps using them too. */
+export const HOST_STACK_MODES = ['isolated', 'shared'] as const;
+export type HostStackMode = (typeof HOST_STACK_MODES)[number];
+
+export class HostStackIsolationError extends Error {
+  override readonly name = 'HostStackIsolationError';
+}
+
+/** Characters nft reads inside a quoted device name; Linux allows more (quotes), which could not be written safely. */
+const NFT_DEVICE_NAME = /^[A-Za-z0-9_.@+-]{1,15}$/;
+
+/** The nft script that replaces the table atomically (declare, delete, define: one transaction). */
+export function hostStackRuleset(ifnames: readonly string[], mark = APPLIANCE_FRAME_MARK): string {
+  const lines = [`table netdev ${HOST_STACK_TABLE}`, `delete table netdev ${HOST_STACK_TABLE}`, `table netdev ${HOST_STACK_TABLE} {`];
+  ifnames.forEach((ifname, k) => {
+    if (!NFT_DEVICE_NAME.test(ifname)) {
+      throw new HostStackIsolationError(
+        `interface "${ifname}" cannot be named in an nftables rule (use letters, digits and _ . @ + -): rename it, or start with --host-stack shared`);
+    }
+    lines.push(
+      `  chain nic${k}_ingress { type filter hook ingress device "${ifname}" priority -500; policy drop; counter; }`,
+      `  chain nic${k}_egress { type filter hook egress device "${ifname}" priority -500; policy drop; meta mark ${mark} accept; counter; }`,
+    );
+  });
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+export interface IsolationOptions {
+  /** The nft command line. Default ['nft'] (from PATH); a test runs it in a namespace: ['ip', 'netns', 'exec', NS, 'nft']. */
+  readonly nft?: readonly string[];
+}
+
+/**
+ * Installs (or replaces) the table for `ifnames` in the current network namespace. Throws
+ * HostStackIsolationError saying what to install or fix when nft is missing or refuses the rules.
+ */
+export function isolateFromHostStack(ifnames: readonly string[], options: IsolationOptions = {}): void {
+  const script = hostStackRuleset(ifnames);
+  const [program, ...args] = options.nft ?? ['nft'];
+  try {
+    execFileSync(program, [...args, '-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
+    const which = ifnames.join(' and ');
+    if (e.code === 'ENOENT') {
+      throw new HostStackIsolationError(
+        `cannot take ${which} from the host stack: ${program} (nftables) is not installed; install it, or start with --host-stack shared`);
+    }
+    const lines = (e.stderr?.toString() ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    const said = lines.find((line) => line.startsWith('Error:')) ?? lines[0] ?? e.message.split('\n')[0];
+    throw new HostStackIsolationError(
+      `cannot take ${which} from the host stack: nft failed on the netdev ingress/egress rules (${said}); ` +
+      'the kernel needs nf_tables with the netdev egress hook (Linux 5.16+), or start with --host-stack shared');
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Host stack isolation on a real veth pair between two namespaces this file creates (root, nft):
+ * rbio-hs holds hs0, the isolated NIC, with an IPv4 address and IPv6 on; rbio-hsp holds its peer
+ * hs1. Checked through both kernels (ping), FramePorts on both ends and nft's own counters.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import { FramePort } from '../../src/io/frame-port.js';
+import {
+  APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, HostStackIsolationError, hostStackRuleset, isolateFromHostStack,
+} from '../../src/io/host-stack-isolation.js';
+import { removeNamespaces } from '../../src/lab/topology.js';
+import { putFrame, slotRange } from './frame-fixture.js';
+
+const NS = 'rbio-hs';
+const PEER_NS = 'rbio-hsp';
+const NFT_IN_NS = ['ip', 'netns', 'exec', NS, 'nft'];
+const isRoot = process.getuid?.() === 0;
+const hasNft = (() => {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function run(...cmd: string[]): string {
+  return execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+}
+
+/** Whether `count` pings from `namespace` to `target` got any answer. */
+function pingAnswered(namespace: string, target: string): boolean {
+  try {
+    run('ip', 'netns', 'exec', namespace, 'ping', '-n', '-c', '2', '-i', '0.2', '-W', '1', target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Drains `port` into `slots` for `ms`; returns the source MACs of what arrived, with their EtherTypes. */
+async function received(port: FramePort, slots: FrameSlots, ms: number): Promise<{ src: string; type: number }[]> {
+  const out: { src: string; type: number }[] = [];
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const n = port.receive(slots, 0, slots.count);
+    for (let i = 0; i < n; i++) {
+      const at = slots.start[i];
+      const src = [...slots.bytes.subarray(at + 6, at + 12)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+      out.push({ src, type: slots.view.getUint16(at + 12) });
+    }
+    if (n === 0) await sleep(5);
+  }
+  return out;
+}
+
+/** The packets nft counted in each chain of the table. */
+function chainCounters(): Record<string, number> {
+  const listing = JSON.parse(run(...NFT_IN_NS, '-j', 'list', 'table', 'netdev', HOST_STACK_TABLE)) as {
+    nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[];
+  };
+  const counts: Record<string, number> = {};
+  for (const item of listing.nftables) {
+    const counter = item.rule?.expr.find((e) => e.counter !== undefined)?.counter;
+    if (item.rule !== undefined && counter !== undefined) counts[item.rule.chain] = counter.packets;
+  }
+  return counts;
+}
+
+describe('hostStackRuleset', () => {
+  it('refuses an interface name nft could not quote, naming it, before running anything', () => {
+    expect(() => hostStackRuleset(['red', 'bl"ack'])).toThrow(HostStackIsolationError);
+    expect(() => hostStackRuleset(['red', 'bl"ack'])).toThrow('interface "bl"ack" cannot be named in an nftables rule');
+  });
+});
+
+describe.skipIf(!isRoot || !hasNft)('isolateFromHostStack on a veth pair', () => {
+  const ports: FramePort[] = [];
+  const open = (ifname: string, netns: string, mark?: number): FramePort => {
+    const port = FramePort.open(ifname, { netns, mark, ringFrames: 64 });
+    ports.push(port);
+    return port;
+  };
+
+  beforeAll(async () => {
+    await removeNamespaces([NS, PEER_NS]);
+    run('ip', 'netns', 'add', NS);
+    run('ip', 'netns', 'add', PEER_NS);
+    run('ip', '-n', NS, 'link', 'add', 'hs0', 'type', 'veth', 'peer', 'name', 'hs1', 'netns', PEER_NS);
+    run('ip', '-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'hs0');
+    run('ip', '-n', PEER_NS, 'addr', 'add', '192.0.2.2/24', 'dev', 'hs1');
+    run('ip', '-n', NS, 'link', 'set', 'hs0', 'up');
+    run('ip', '-n', PEER_NS, 'link', 'set', 'hs1', 'up');
+  });
+
+  afterEach(() => {
+    for (const port of ports.splice(0)) port.close();
+  });
+
+  afterAll(async () => {
+    await removeNamespaces([NS, PEER_NS]);
+  });
+
+  it('keeps the host stack off the NIC both ways while FramePorts still receive everything and send marked frames', async () => {
+    // Before: the host stack answers on hs0, so what follows is the isolation's doing.
+    expect(pingAnswered(PEER_NS, '192.0.2.1')).toBe(true);
+    run('ip', '-n', NS, 'neigh', 'flush', 'dev', 'hs0');
+    run('ip', '-n', PEER_NS, 'neigh', 'flush', 'dev', 'hs1');
+
+    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
+    const mine = open('hs0', NS, APPLIANCE_FRAME_MARK);
+    const peer = open('hs1', PEER_NS);
+    const slots = new FrameSlots({ count: 64 });
+
+    // In: the peer's ARP requests reach the FramePort, but the host stack never sees them (it would
+    // have learnt the peer's address from them).
+    expect(pingAnswered(PEER_NS, '192.0.2.1')).toBe(false);
+    expect(run('ip', '-n', NS, 'neigh', 'show', 'dev', 'hs0').trim()).toBe('');
+    const atMine = await received(mine, slots, 100);
+    expect(atMine.filter((f) => f.src === peer.info.mac && f.type === 0x0806).length).toBeGreaterThan(0);
+
+    // Out: the host stack's own ARP (and IPv6 ND/MLD, IPv6 being on) never reaches the peer...
+    expect(pingAnswered(NS, '192.0.2.2')).toBe(false);
+    run('ip', 'netns', 'exec', NS, 'sysctl', '-qw', 'net.ipv6.conf.hs0.disable_ipv6=1');
+    run('ip', 'netns', 'exec', NS, 'sysctl', '-qw', 'net.ipv6.conf.hs0.disable_ipv6=0');
+    expect(await received(peer, slots, 300)).toEqual([]);
+    // ...while frames with the appliance's mark do, and an unmarked port's do not.
+    const tx = new FrameSlots({ count: 3 });
+    for (let i = 0; i < 3; i++) putFrame(tx, i, peer.info.mac, mine.info.mac, 60, i);
+    expect(mine.send(tx, slotRange(3), 3)).toBe(3);
+    const unmarked = open('hs0', NS);
+    unmarked.send(tx, slotRange(3), 3);
+    expect(await received(peer, slots, 100)).toEqual([
+      { src: mine.info.mac, type: 0x88b5 }, { src: mine.info.mac, type: 0x88b5 }, { src: mine.info.mac, type: 0x88b5 },
+    ]);
+    expect(unmarked.counters().txErrors).toBe(3);
+
+    const counts = chainCounters();
+    expect(counts.nic0_ingress).toBeGreaterThan(0);
+    expect(counts.nic0_egress).toBeGreaterThan(3);
+  });
+
+  it('replaces its table as a whole when run again', () => {
+    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
+    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
+    const tables = run(...NFT_IN_NS, 'list', 'tables').trim().split('\n');
+    expect(tables).toEqual([`table netdev ${HOST_STACK_TABLE}`]);
+    expect(Object.keys(chainCounters()).sort()).toEqual(['nic0_egress', 'nic0_ingress']);
+  });
+
+  it('says what failed when nft fails or is not installed', () => {
+    expect(() => isolateFromHostStack(['hs0', 'hs9'], { nft: ['ip', 'netns', 'exec', 'rbio-none', 'nft'] })).toThrow(
+      /^cannot take hs0 and hs9 from the host stack: nft failed on the netdev ingress\/egress rules \(Cannot open network namespace "rbio-none".*\); the kernel needs/);
+    expect(() => isolateFromHostStack(['hs0'], { nft: ['/nonexistent/nft'] })).toThrow(
+      'cannot take hs0 from the host stack: /nonexistent/nft (nftables) is not installed; install it, or start with --host-stack shared');
+  });
+});
