@@ -14,7 +14,7 @@ import { FrameSlots } from '../dataplane/frame-slots.js';
 import { Pipeline, Port } from '../dataplane/pipeline.js';
 import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort, type RxRing } from '../io/frame-port.js';
-import { APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, isolateFromHostStack, type HostStackMode } from '../io/host-stack-isolation.js';
+import { APPLIANCE_FRAME_MARK, applyHostStackMode, HOST_STACK_TABLE, type HostStackMode } from '../io/host-stack-isolation.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
 import { IcmpErrorSender } from '../link/icmp-errors.js';
@@ -50,9 +50,10 @@ export interface ApplianceOptions {
    */
   rxRing?: RxRing;
   /**
-   * 'isolated' (default): red and black are taken from the host's network stack before they are
-   * opened (src/io/host-stack-isolation.ts): it neither sees nor sends frames there, and still
-   * sends nothing after the appliance stopped or died. 'shared': the host stack keeps them.
+   * 'isolated' (default): red and black are taken from the host's network stack once both are
+   * open, before anything is sent (src/io/host-stack-isolation.ts): it neither sees nor sends
+   * frames there, and still sends nothing after the appliance stopped or died. 'shared': the host
+   * stack keeps them (a table an earlier isolated run left is removed).
    */
   hostStack?: HostStackMode;
 }
@@ -155,7 +156,7 @@ export class Appliance {
     tuneV8ForDataplane();
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${config.name}: ${line}\n`));
     const hostStack = options.hostStack ?? 'isolated';
-    const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing, mark: hostStack === 'isolated' ? APPLIANCE_FRAME_MARK : undefined };
+    const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing, mark: APPLIANCE_FRAME_MARK };
     const red = FramePort.open(config.interfaces.red.name, ports);
     let black: FramePort;
     try {
@@ -166,17 +167,14 @@ export class Appliance {
     }
     // Both NICs exist (so errors about them name them first); nothing has been sent yet.
     const nics = [red.ifname, black.ifname];
-    if (hostStack === 'isolated') {
-      try {
-        isolateFromHostStack(nics);
-      } catch (e) {
-        red.close();
-        black.close();
-        throw e;
-      }
-    } else {
-      log(`the host stack shares ${nics.join(' and ')}: it sees their frames and may send on them, in clear too after a crash`);
+    try {
+      applyHostStackMode(hostStack, nics);
+    } catch (e) {
+      red.close();
+      black.close();
+      throw e;
     }
+    if (hostStack === 'shared') log(`the host stack shares ${nics.join(' and ')}: it sees their frames and may send on them, in clear too after a crash`);
     const cryptoThread = options.cryptoThread ?? availableParallelism() >= CRYPTO_THREAD_MIN_CPUS;
     const appliance = new Appliance(config, red, black, log, options.batch ?? 256, cryptoThread, hostStack);
     log(`started (${config.role} role, red ${red.info.name} ${red.info.mac}, black ${black.info.name} ${black.info.mac}, ` +

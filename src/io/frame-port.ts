@@ -50,8 +50,8 @@ export interface FramePortOptions {
    */
   busyPoll?: boolean;
   /**
-   * Packet mark (SO_MARK, 1 to 2^32-1) put on every frame this port sends, so a netfilter egress rule can let them
-   * pass and drop what the host stack sends (see host-stack-isolation.ts). Needs CAP_NET_ADMIN. Default: none.
+   * Packet mark (SO_MARK) put on every frame this port sends, so a netfilter egress rule can let them pass and drop
+   * what the host stack sends (see host-stack-isolation.ts). Needs CAP_NET_ADMIN. Default 0: none.
    */
   mark?: number;
 }
@@ -84,7 +84,7 @@ function checkOptions(o: NativeFramePortOptions): void {
     throw new FramePortError('INVALID_ARGUMENT',
       `option rxRing must be ${RX_RINGS.map((r) => `'${r}'`).join(' or ')}, got '${String(o.rxRing)}'`);
   }
-  if (o.mark !== 0) checkInteger('mark', o.mark, 1, 2 ** 32 - 1);
+  checkInteger('mark', o.mark, 0, 2 ** 32 - 1);
   if (typeof o.busyPoll !== 'boolean') {
     throw new FramePortError('INVALID_ARGUMENT', `option busyPoll must be true or false, got ${String(o.busyPoll)}`);
   }

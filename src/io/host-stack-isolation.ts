@@ -7,8 +7,9 @@
  *  - an egress chain that passes only frames marked APPLIANCE_FRAME_MARK (the FramePorts' SO_MARK)
  *    and drops the rest: IPv6 ND/MLD, ARP or any packet the host stack would send there.
  * Both count what they drop (`nft list table netdev redblack`). The table stays when the appliance
- * stops or dies, so the host cannot send on black in clear then either (fail closed);
- * `nft delete table netdev redblack` gives the NICs back. One appliance per network namespace.
+ * stops or dies, so the host cannot send on black in clear then either (fail closed), until a
+ * reboot or `nft delete table netdev redblack` (which a start with --host-stack shared runs).
+ * One appliance per network namespace: a start replaces the whole table.
  * Needs nft (nftables) and nf_tables with the netdev egress hook (Linux 5.16+).
  */
 import { execFileSync } from 'node:child_process';
@@ -30,7 +31,7 @@ export class HostStackIsolationError extends Error {
 const NFT_DEVICE_NAME = /^[A-Za-z0-9_.@+-]{1,15}$/;
 
 /** The nft script that replaces the table atomically (declare, delete, define: one transaction). */
-export function hostStackRuleset(ifnames: readonly string[], mark = APPLIANCE_FRAME_MARK): string {
+export function hostStackRuleset(ifnames: readonly string[]): string {
   const lines = [`table netdev ${HOST_STACK_TABLE}`, `delete table netdev ${HOST_STACK_TABLE}`, `table netdev ${HOST_STACK_TABLE} {`];
   ifnames.forEach((ifname, k) => {
     if (!NFT_DEVICE_NAME.test(ifname)) {
@@ -39,7 +40,7 @@ export function hostStackRuleset(ifnames: readonly string[], mark = APPLIANCE_FR
     }
     lines.push(
       `  chain nic${k}_ingress { type filter hook ingress device "${ifname}" priority -500; policy drop; counter; }`,
-      `  chain nic${k}_egress { type filter hook egress device "${ifname}" priority -500; policy drop; meta mark ${mark} accept; counter; }`,
+      `  chain nic${k}_egress { type filter hook egress device "${ifname}" priority -500; policy drop; meta mark ${APPLIANCE_FRAME_MARK} accept; counter; }`,
     );
   });
   lines.push('}', '');
@@ -52,25 +53,32 @@ export interface IsolationOptions {
 }
 
 /**
- * Installs (or replaces) the table for `ifnames` in the current network namespace. Throws
- * HostStackIsolationError saying what to install or fix when nft is missing or refuses the rules.
+ * 'isolated': installs (or replaces) the table for `ifnames` in the current network namespace.
+ * 'shared': removes the table an earlier isolated run left, if any (without it nothing would
+ * leave: the rules would drop the frames). Throws HostStackIsolationError saying what to install
+ * or fix when nft is missing (isolated only: without nft there is no table to remove) or fails.
  */
-export function isolateFromHostStack(ifnames: readonly string[], options: IsolationOptions = {}): void {
-  const script = hostStackRuleset(ifnames);
+export function applyHostStackMode(mode: HostStackMode, ifnames: readonly string[], options: IsolationOptions = {}): void {
+  const script = mode === 'isolated'
+    ? hostStackRuleset(ifnames)
+    : `table netdev ${HOST_STACK_TABLE}\ndelete table netdev ${HOST_STACK_TABLE}\n`;
   const [program, ...args] = options.nft ?? ['nft'];
   try {
     execFileSync(program, [...args, '-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
-    const which = ifnames.join(' and ');
+    const what = mode === 'isolated'
+      ? `cannot take ${ifnames.join(' and ')} from the host stack`
+      : `cannot give ${ifnames.join(' and ')} back to the host stack (nft delete table netdev ${HOST_STACK_TABLE})`;
     if (e.code === 'ENOENT') {
-      throw new HostStackIsolationError(
-        `cannot take ${which} from the host stack: ${program} (nftables) is not installed; install it, or start with --host-stack shared`);
+      if (mode === 'shared') return;
+      throw new HostStackIsolationError(`${what}: ${program} (nftables) is not installed; install it, or start with --host-stack shared`);
     }
     const lines = (e.stderr?.toString() ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
     const said = lines.find((line) => line.startsWith('Error:')) ?? lines[0] ?? e.message.split('\n')[0];
-    throw new HostStackIsolationError(
-      `cannot take ${which} from the host stack: nft failed on the netdev ingress/egress rules (${said}); ` +
-      'the kernel needs nf_tables with the netdev egress hook (Linux 5.16+), or start with --host-stack shared');
+    const fix = /not permitted|permission denied/i.test(said)
+      ? 'nft needs CAP_NET_ADMIN: run the appliance as root'
+      : 'the kernel needs nf_tables with the netdev egress hook (Linux 5.16+)';
+    throw new HostStackIsolationError(`${what}: nft failed (${said}); ${fix}, or start with --host-stack shared`);
   }
 }

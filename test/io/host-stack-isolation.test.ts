@@ -4,11 +4,12 @@
  * hs1. Checked through both kernels (ping), FramePorts on both ends and nft's own counters.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { FramePort } from '../../src/io/frame-port.js';
 import {
-  APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, HostStackIsolationError, hostStackRuleset, isolateFromHostStack,
+  APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, HostStackIsolationError, applyHostStackMode, hostStackRuleset,
 } from '../../src/io/host-stack-isolation.js';
 import { removeNamespaces } from '../../src/lab/topology.js';
 import { putFrame, slotRange } from './frame-fixture.js';
@@ -30,7 +31,7 @@ function run(...cmd: string[]): string {
   return execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
 }
 
-/** Whether `count` pings from `namespace` to `target` got any answer. */
+/** Whether two pings from `namespace` to `target` got any answer. */
 function pingAnswered(namespace: string, target: string): boolean {
   try {
     run('ip', 'netns', 'exec', namespace, 'ping', '-n', '-c', '2', '-i', '0.2', '-W', '1', target);
@@ -80,7 +81,7 @@ describe('hostStackRuleset', () => {
   });
 });
 
-describe.skipIf(!isRoot || !hasNft)('isolateFromHostStack on a veth pair', () => {
+describe.skipIf(!isRoot || !hasNft)('applyHostStackMode on a veth pair', () => {
   const ports: FramePort[] = [];
   const open = (ifname: string, netns: string, mark?: number): FramePort => {
     const port = FramePort.open(ifname, { netns, mark, ringFrames: 64 });
@@ -113,7 +114,7 @@ describe.skipIf(!isRoot || !hasNft)('isolateFromHostStack on a veth pair', () =>
     run('ip', '-n', NS, 'neigh', 'flush', 'dev', 'hs0');
     run('ip', '-n', PEER_NS, 'neigh', 'flush', 'dev', 'hs1');
 
-    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
+    applyHostStackMode('isolated', ['hs0'], { nft: NFT_IN_NS });
     const mine = open('hs0', NS, APPLIANCE_FRAME_MARK);
     const peer = open('hs1', PEER_NS);
     const slots = new FrameSlots({ count: 64 });
@@ -147,17 +148,33 @@ describe.skipIf(!isRoot || !hasNft)('isolateFromHostStack on a veth pair', () =>
   });
 
   it('replaces its table as a whole when run again', () => {
-    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
-    isolateFromHostStack(['hs0'], { nft: NFT_IN_NS });
+    applyHostStackMode('isolated', ['hs0'], { nft: NFT_IN_NS });
+    applyHostStackMode('isolated', ['hs0'], { nft: NFT_IN_NS });
     const tables = run(...NFT_IN_NS, 'list', 'tables').trim().split('\n');
     expect(tables).toEqual([`table netdev ${HOST_STACK_TABLE}`]);
     expect(Object.keys(chainCounters()).sort()).toEqual(['nic0_egress', 'nic0_ingress']);
   });
 
+  it('shared: removes the table an isolated run left, so the host stack and unmarked frames pass again', async () => {
+    applyHostStackMode('isolated', ['hs0'], { nft: NFT_IN_NS });
+    applyHostStackMode('shared', ['hs0'], { nft: NFT_IN_NS });
+    expect(run(...NFT_IN_NS, 'list', 'tables').trim()).toBe('');
+    expect(pingAnswered(PEER_NS, '192.0.2.1')).toBe(true);
+    // Nothing to remove is no error.
+    applyHostStackMode('shared', ['hs0'], { nft: NFT_IN_NS });
+    applyHostStackMode('shared', ['hs0'], { nft: ['/nonexistent/nft'] });
+  });
+
   it('says what failed when nft fails or is not installed', () => {
-    expect(() => isolateFromHostStack(['hs0', 'hs9'], { nft: ['ip', 'netns', 'exec', 'rbio-none', 'nft'] })).toThrow(
-      /^cannot take hs0 and hs9 from the host stack: nft failed on the netdev ingress\/egress rules \(Cannot open network namespace "rbio-none".*\); the kernel needs/);
-    expect(() => isolateFromHostStack(['hs0'], { nft: ['/nonexistent/nft'] })).toThrow(
+    expect(() => applyHostStackMode('isolated', ['hs0', 'hs9'], { nft: ['ip', 'netns', 'exec', 'rbio-none', 'nft'] })).toThrow(
+      /^cannot take hs0 and hs9 from the host stack: nft failed \(Cannot open network namespace "rbio-none".*\); the kernel needs nf_tables with the netdev egress hook \(Linux 5\.16\+\), or start with --host-stack shared$/);
+    expect(() => applyHostStackMode('isolated', ['hs0'], { nft: ['/nonexistent/nft'] })).toThrow(
       'cannot take hs0 from the host stack: /nonexistent/nft (nftables) is not installed; install it, or start with --host-stack shared');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/setpriv'))('tells an unprivileged caller that nft needs CAP_NET_ADMIN', () => {
+    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'nft'];
+    expect(() => applyHostStackMode('isolated', ['hs0'], { nft: nobody })).toThrow(
+      /^cannot take hs0 from the host stack: nft failed \(.*(not permitted|denied).*\); nft needs CAP_NET_ADMIN: run the appliance as root, or start with --host-stack shared$/);
   });
 });
