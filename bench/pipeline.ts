@@ -14,7 +14,6 @@ import { selectAeadBackend } from '../src/crypto/index.js';
 import { benchBare } from '../src/crypto/native-backend.js';
 import { FrameSlots } from '../src/dataplane/frame-slots.js';
 import { Port } from '../src/dataplane/pipeline.js';
-import { tuneV8ForDataplane } from '../src/platform/v8-tuning.js';
 import { ADDR, MAC, gatewayPair, writePing6 } from '../test/dataplane/gateway-fixture.js';
 
 const args = new Set(process.argv.slice(2));
@@ -140,8 +139,6 @@ function bench(size: number, cryptoThread: boolean): Row[] {
   ];
 }
 
-// As the appliance runs it (src/platform/v8-tuning.ts).
-tuneV8ForDataplane();
 // The bare loop runs on the calling thread; with the crypto thread on, the pipeline uses a second core.
 const rows = [...bench(64, false), ...bench(1400, false), ...bench(64, true), ...bench(1400, true)];
 if (json) {

@@ -23,7 +23,6 @@ import { LinkServices } from '../link/link-services.js';
 import { LinkTransmitQueue } from '../link/transmit-queue.js';
 import { remoteRangeSelector } from '../policy/selectors.js';
 import { SpdAction } from '../policy/spd.js';
-import { tuneV8ForDataplane } from '../platform/v8-tuning.js';
 import { largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { formatSpi } from '../wire/esp.js';
 import { IPV4_MIN_HEADER_BYTES } from '../wire/ipv4.js';
@@ -153,7 +152,6 @@ export class Appliance {
 
   /** Opens both NICs and starts forwarding. Errors name what to fix (missing NIC, missing root). */
   static start(config: ApplianceConfig, options: ApplianceOptions = {}): Appliance {
-    tuneV8ForDataplane();
     const log = options.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${config.name}: ${line}\n`));
     const hostStack = options.hostStack ?? 'isolated';
     const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing, mark: APPLIANCE_FRAME_MARK };
