@@ -74,9 +74,12 @@ export function multicastMac(bytes: Uint8Array, off: number): number {
   return 0x3333 * 0x1_0000_0000 + readU32(bytes, off + 12);
 }
 
-/** Whether the 16 bytes at a[aOff] equal those at b[bOff]. */
+/**
+ * Whether the 16 bytes at a[aOff] equal those at b[bOff]. Compared from the last byte: addresses
+ * on one link share their prefix, so the interface identifier tells them apart at once.
+ */
 function ipv6Equals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
-  for (let i = 0; i < IPV6_ADDRESS_BYTES; i++) if (a[aOff + i] !== b[bOff + i]) return false;
+  for (let i = IPV6_ADDRESS_BYTES - 1; i >= 0; i--) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
 }
 
