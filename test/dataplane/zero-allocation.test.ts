@@ -1,8 +1,10 @@
 /**
  * The data plane allocates nothing per packet in steady state: a million frames go through the
  * pipelines of two gateways back to back (red A -> seal -> black -> open -> red B: each frame
- * through A and then B, native AEAD, batches of 256) without a single young-generation
- * collection, with (nearly) no growth of the heap before the final collection, and none after it.
+ * through A and then B, native AEAD, batches of 256), and with each batch B's own packets to a
+ * host behind A (Port.Local, as a far-gateway echo reply: seal on B, open on A), without a single
+ * young-generation collection, with (nearly) no growth of the heap before the final collection,
+ * and none after it.
  */
 import { type NodeGCPerformanceDetail, type PerformanceEntry, PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -18,6 +20,8 @@ const BATCH = 256;
 const FRAMES = 1_000_000;
 const ROUNDS = Math.ceil(FRAMES / (2 * BATCH));
 const WARM_UP_ROUNDS = 200;
+/** B's own packets per round (Port.Local batches are small: replies and errors). */
+const LOCAL = 16;
 /** Heap growth tolerated over the million frames: code the JIT may still add, far below a byte per frame. */
 const SLACK_BYTES = 512 * 1024;
 
@@ -50,8 +54,27 @@ function setUp(backend: NativeAeadBackend) {
   const frame = new Uint8Array(256);
   const length = writePing6(frame, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, 56);
   const ping = frame.subarray(0, length);
+  // The appliance hands its own packets to the pipeline framed from its red MAC to itself.
+  const local = new FrameSlots({ count: LOCAL });
+  const own = new Uint8Array(256);
+  const ownLength = writePing6(own, 0, ADDR.routerB, ADDR.hostA, MAC.redB, MAC.redB, 56);
+  const ownPacket = own.subarray(0, ownLength);
   let now = 1000.25;
-  /** Sends one batch each way; returns how many frames reached red B. */
+  /** B's own packets through B and A; returns how many reached red A. */
+  const localRound = (): number => {
+    for (let i = 0; i < LOCAL; i++) {
+      const at = local.base(i) + local.headroom;
+      local.bytes.set(ownPacket, at);
+      local.start[i] = at;
+      local.length[i] = ownLength;
+    }
+    b.pipeline.processBatch(Port.Local, local, LOCAL, now);
+    const sealed = b.pipeline.txBlack;
+    for (let j = 0; j < sealed.count; j++) if (sealed.slots[j] !== j) return -1;
+    a.pipeline.processBatch(Port.Black, local, sealed.count, now);
+    return a.pipeline.txRed.count;
+  };
+  /** Sends one batch each way and B's own packets; returns how many frames reached red B, or -1 if B's did not all reach red A. */
   const round = (): number => {
     for (let i = 0; i < BATCH; i++) {
       const at = slots.base(i) + slots.headroom;
@@ -64,8 +87,10 @@ function setUp(backend: NativeAeadBackend) {
     // Every frame was sealed in its own slot and listed in order, so slots [0, count) are B's batch.
     for (let j = 0; j < sealed.count; j++) if (sealed.slots[j] !== j) return -1;
     b.pipeline.processBatch(Port.Black, slots, sealed.count, now);
+    const delivered = b.pipeline.txRed.count;
+    if (localRound() !== LOCAL) return -1;
     now += 0.125; // a fractional clock, like performance.now() in the daemon
-    return b.pipeline.txRed.count;
+    return delivered;
   };
   return { a, b, round };
 }
@@ -74,7 +99,7 @@ describe('data plane steady state', () => {
   const backend = new NativeAeadBackend();
   afterAll(() => backend.setCryptoThread(false));
 
-  it.each([false, true])('takes 1M frames through the pipeline both ways (native AEAD, crypto thread %s, batches of 256) without allocating', async (cryptoThread) => {
+  it.each([false, true])('takes 1M frames through the pipeline both ways, and its own packets, (native AEAD, crypto thread %s, batches of 256) without allocating', async (cryptoThread) => {
     expect(backend.setCryptoThread(cryptoThread)).toBe(cryptoThread);
     collections.length = 0;
     const { a, b, round } = setUp(backend);
@@ -98,6 +123,8 @@ describe('data plane steady state', () => {
     expect(a.pipeline.drops.snapshot()).toEqual({});
     expect(b.pipeline.drops.snapshot()).toEqual({});
     expect(b.pipeline.counters.opened).toBe((WARM_UP_ROUNDS + ROUNDS) * BATCH);
+    expect(a.pipeline.counters.opened).toBe((WARM_UP_ROUNDS + ROUNDS) * LOCAL);
+    expect(b.pipeline.counters.originated).toBe((WARM_UP_ROUNDS + ROUNDS) * LOCAL);
     // Allocation shows as heap growth until a scavenge hides it, so there must be no scavenge.
     expect(scavenges).toEqual([]);
     expect(grown).toBeLessThan(SLACK_BYTES);
