@@ -14,7 +14,7 @@ import { FrameSlots } from '../dataplane/frame-slots.js';
 import { Pipeline, Port } from '../dataplane/pipeline.js';
 import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort, type RxRing } from '../io/frame-port.js';
-import { APPLIANCE_FRAME_MARK, applyHostStackMode, HOST_STACK_TABLE, type HostStackMode } from '../io/host-stack-isolation.js';
+import { APPLIANCE_FRAME_MARK, applyHostStackMode, HOST_STACK_TABLE, readHostStackCounters, type HostStackMode } from '../io/host-stack-isolation.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
 import { IcmpErrorSender } from '../link/icmp-errors.js';
@@ -248,8 +248,14 @@ export class Appliance {
     if (parts.length > 0) this.log(`dropped since last report: ${parts.join(' ')}`);
   }
 
-  /** SAs (never keys), counters, drops and ports, for the status socket. */
-  status(): object {
+  /**
+   * SAs (never keys), counters, drops and ports, for the status socket; with the host stack
+   * isolated, also what the nft rules kept from it and blocked of its frames per NIC (null when
+   * nft cannot be read).
+   */
+  async status(): Promise<object> {
+    const nics = [this.red.ifname, this.black.ifname];
+    const counters = this.hostStack === 'isolated' ? await readHostStackCounters(nics).catch(() => null) : null;
     const sas = [...this.sad.entries()].map((sa) => ({
       ...sa.toJSON(),
       policy: this.config.spd.entries[this.config.spd.indexOfId(sa.policyId)]?.name ?? null,
@@ -261,7 +267,9 @@ export class Appliance {
       aeadBackend: this.sad.backend.name,
       cryptoThread: this.cryptoThread,
       rxRing: this.red.rxRing,
-      hostStack: this.hostStack,
+      hostStack: this.hostStack === 'isolated'
+        ? { mode: this.hostStack, red: counters?.[this.red.ifname] ?? null, black: counters?.[this.black.ifname] ?? null }
+        : { mode: this.hostStack },
       // How late the event loop ran since start: a stall here is time the receive rings had to cover.
       eventLoopDelayMs: { p50: loopLateMs(this.loopDelay.percentile(50)), p99: loopLateMs(this.loopDelay.percentile(99)), max: loopLateMs(this.loopDelay.max) },
       sas,

@@ -17,18 +17,13 @@ export function defaultStatusSocket(name: string): string {
 export class StatusServer {
   private constructor(private readonly server: Server, readonly path: string) {}
 
+  /** `status` may answer at once or later (a promise), for parts it has to ask another program for. */
   static async listen(path: string, status: () => unknown): Promise<StatusServer> {
     mkdirSync(dirname(path), { recursive: true });
     rmSync(path, { force: true });
     const server = createServer((socket) => {
       socket.on('error', () => socket.destroy());
-      let text: string;
-      try {
-        text = JSON.stringify(status());
-      } catch (err) {
-        text = JSON.stringify({ error: `status failed: ${(err as Error).message}` });
-      }
-      socket.end(text + '\n');
+      void answer(status).then((text) => socket.end(text + '\n'));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -40,6 +35,15 @@ export class StatusServer {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.path, { force: true });
+  }
+}
+
+/** One status as JSON text; a status that throws or rejects is answered with its error. */
+async function answer(status: () => unknown): Promise<string> {
+  try {
+    return JSON.stringify(await status());
+  } catch (err) {
+    return JSON.stringify({ error: `status failed: ${(err as Error).message}` });
   }
 }
 

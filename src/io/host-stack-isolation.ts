@@ -12,7 +12,8 @@
  * One appliance per network namespace: a start replaces the whole table.
  * Needs nft (nftables) and nf_tables with the netdev egress hook (Linux 5.16+).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 /** The packet mark of every frame the appliance sends (ASCII "rblk"). */
 export const APPLIANCE_FRAME_MARK = 0x72626c6b;
@@ -81,4 +82,26 @@ export function applyHostStackMode(mode: HostStackMode, ifnames: readonly string
       : 'the kernel needs nf_tables with the netdev egress hook (Linux 5.16+)';
     throw new HostStackIsolationError(`${what}: nft failed (${said}); ${fix}, or start with --host-stack shared`);
   }
+}
+
+/** What the table's rules did on one NIC, in frames: kept from the host stack (ingress), and sent by it but dropped (egress). */
+export interface HostStackCounters {
+  readonly kept: number;
+  readonly blocked: number;
+}
+
+interface NftListing {
+  nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[];
+}
+
+/** The counters of each NIC of `ifnames` (in the order the table was made with), from `nft -j list table`. */
+export async function readHostStackCounters(ifnames: readonly string[], options: IsolationOptions = {}): Promise<Record<string, HostStackCounters>> {
+  const [program, ...args] = options.nft ?? ['nft'];
+  const { stdout } = await promisify(execFile)(program, [...args, '-j', 'list', 'table', 'netdev', HOST_STACK_TABLE], { timeout: 5000 });
+  const packets = new Map<string, number>();
+  for (const item of (JSON.parse(stdout) as NftListing).nftables) {
+    const counter = item.rule?.expr.find((e) => e.counter !== undefined)?.counter;
+    if (item.rule !== undefined && counter !== undefined) packets.set(item.rule.chain, counter.packets);
+  }
+  return Object.fromEntries(ifnames.map((ifname, k) => [ifname, { kept: packets.get(`nic${k}_ingress`) ?? 0, blocked: packets.get(`nic${k}_egress`) ?? 0 }]));
 }

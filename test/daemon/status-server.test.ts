@@ -17,4 +17,21 @@ describe('status socket', () => {
     }
     await expect(readStatus(path, 500)).rejects.toBeInstanceOf(StatusUnavailableError);
   });
+
+  it('waits for a status given as a promise, and answers a failed one with its error', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'rb-status-')), 'a.sock');
+    let fail = false;
+    const server = await StatusServer.listen(path, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (fail) throw new Error('nft did not answer');
+      return { later: true };
+    });
+    try {
+      expect(await readStatus(path)).toEqual({ later: true });
+      fail = true;
+      expect(await readStatus(path)).toEqual({ error: 'status failed: nft did not answer' });
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -11,11 +11,11 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startLabAppliances, type LabApplianceConfigs } from '../../src/lab/appliance.js';
 import { startWanCapture } from '../../src/lab/capture.js';
-import { runCommand } from '../../src/lab/command.js';
+import { inNamespace, runCommand } from '../../src/lab/command.js';
 import type { LabAppliances } from '../../src/lab/lab-appliances.js';
 import { pingFrom, type PingResult } from '../../src/lab/ping.js';
 import { PROTECTED_PATH_FAILURES } from '../../src/lab/protected-path-failures.js';
-import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, type LabTopology } from '../../src/lab/topology.js';
+import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, LAB_INTERFACES, type LabTopology } from '../../src/lab/topology.js';
 import { summarizeCapture, type FrameClass, type WireSummary } from '../../src/lab/wire-summary.js';
 import { DROP_REASON_NAMES, DropReason } from '../../src/dataplane/drop-reason.js';
 import { packageRoot } from '../../src/platform/package-root.js';
@@ -25,6 +25,8 @@ const EXAMPLES = path.join(ROOT, 'examples');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'lab');
 const BYPASS4 = `${LAB_ADDRESSES.bypass4}/${LAB_ADDRESSES.bypass4Length}`;
 const { a: SITE_A, b: SITE_B } = LAB_ADDRESSES;
+/** An address rb-a's own kernel gets on black for a moment, to show its frames do not leave. */
+const HOST_STACK_PROBE_ADDRESS = '192.0.2.99';
 
 /**
  * Bytes 0x10..0x2f: part of the payload iputils ping sends by default (byte i at offset i, after
@@ -42,7 +44,13 @@ interface SaStatus {
   counters: { packets: number };
 }
 
+interface HostStackCounters {
+  kept: number;
+  blocked: number;
+}
+
 interface ApplianceStatus {
+  hostStack: { mode: string; red: HostStackCounters | null; black: HostStackCounters | null };
   flowCache: { hits: number; misses: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   sas: SaStatus[];
@@ -151,6 +159,11 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
       a2b4: await pingFrom(redA, SITE_B.host4, { count: COUNT }),
       b2a4: await pingFrom(redB, SITE_A.host4, { count: COUNT }),
     };
+    // rb-a's own kernel tries to use black: an address there, and pings to the peer TEP (its ARP requests must not leave).
+    const { rbA } = lab.topology.namespaces;
+    await runCommand(['ip', '-n', rbA, 'addr', 'add', `${HOST_STACK_PROBE_ADDRESS}/24`, 'dev', LAB_INTERFACES.black]);
+    await runCommand(inNamespace(rbA, ['ping', '-n', '-c', '2', '-i', '0.2', '-W', '1', SITE_B.tep4]), { allowFailure: true });
+    await runCommand(['ip', '-n', rbA, 'addr', 'del', `${HOST_STACK_PROBE_ADDRESS}/24`, 'dev', LAB_INTERFACES.black]);
     status = await lab.status();
     wire = await lab.wire();
   });
@@ -162,12 +175,26 @@ describe('PROTECT and BYPASS: ESP transport over 6in4 (examples/lab-a.yaml, lab-
   it('answers ping6 both ways through the tunnel, one side sealing and opening on its crypto thread, the other receiving through V3 rings', () => {
     expect(pings.a2b6).toMatchObject({ ok: true, received: COUNT });
     expect(pings.b2a6).toMatchObject({ ok: true, received: COUNT });
-    expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2', hostStack: 'isolated' });
-    expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3', hostStack: 'isolated' });
+    expect(status.a).toMatchObject({ cryptoThread: true, rxRing: 'v2' });
+    expect(status.b).toMatchObject({ cryptoThread: false, rxRing: 'v3' });
     // How late each event loop ran is reported (milliseconds since start; a stall is what the rings must cover).
     for (const s of [status.a, status.b]) expect(s.eventLoopDelayMs.max).toBeGreaterThanOrEqual(s.eventLoopDelayMs.p50);
     // Each flow's policy was decided once and then taken from the flow cache.
     expect(status.a.flowCache.hits).toBeGreaterThan(0);
+  });
+
+  it("keeps each gateway's host stack off both NICs, and its status says what the rules kept and blocked", () => {
+    for (const s of [status.a, status.b]) {
+      expect(s.hostStack.mode).toBe('isolated');
+      // Every frame that reached a NIC was kept from the kernel (after the appliance read it).
+      expect(s.hostStack.red!.kept).toBeGreaterThan(0);
+      expect(s.hostStack.black!.kept).toBeGreaterThan(0);
+      expect(s.hostStack.red!.blocked).toBe(0);
+    }
+    // rb-a's kernel ARPed for the peer TEP at least twice; none of it left. rb-b's kernel has nothing to send.
+    expect(status.a.hostStack.black!.blocked).toBeGreaterThanOrEqual(2);
+    expect(status.b.hostStack.black!.blocked).toBe(0);
+    expect(wire.violations).toBe(0);
   });
 
   it('counts every ESP packet on the SAs of both sides, and the wire agrees packet for packet', async () => {
