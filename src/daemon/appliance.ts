@@ -14,7 +14,7 @@ import { FrameSlots } from '../dataplane/frame-slots.js';
 import { Pipeline, Port } from '../dataplane/pipeline.js';
 import type { DataplaneSettings } from '../dataplane/settings.js';
 import { FramePort, type RxRing } from '../io/frame-port.js';
-import { APPLIANCE_FRAME_MARK, applyHostStackMode, HOST_STACK_TABLE, readHostStackCounters, type HostStackMode } from '../io/host-stack-isolation.js';
+import { APPLIANCE_FRAME_MARK, applyHostStackMode, HOST_STACK_TABLE, reportHostStack, type HostStackMode } from '../io/host-stack-isolation.js';
 import { SecurityAssociationDatabase } from '../ipsec/sad.js';
 import type { SecurityAssociation } from '../ipsec/security-association.js';
 import { IcmpErrorSender } from '../link/icmp-errors.js';
@@ -92,6 +92,8 @@ export class Appliance {
   private lastDropLog = 0;
   private txErrors = 0;
   private stopped = false;
+  /** The nft read a status request started, while it runs. */
+  private hostStackRead: Promise<object> | null = null;
   private readonly cryptoThread: boolean;
 
   private constructor(
@@ -250,12 +252,11 @@ export class Appliance {
 
   /**
    * SAs (never keys), counters, drops and ports, for the status socket; with the host stack
-   * isolated, also what the nft rules kept from it and blocked of its frames per NIC (null when
-   * nft cannot be read).
+   * isolated, also what the nft rules kept from it and blocked of its frames per NIC
+   * (reportHostStack: null and an error when they cannot be read).
    */
   async status(): Promise<object> {
-    const nics = [this.red.ifname, this.black.ifname];
-    const counters = this.hostStack === 'isolated' ? await readHostStackCounters(nics).catch(() => null) : null;
+    const hostStack = await this.hostStackStatus();
     const sas = [...this.sad.entries()].map((sa) => ({
       ...sa.toJSON(),
       policy: this.config.spd.entries[this.config.spd.indexOfId(sa.policyId)]?.name ?? null,
@@ -267,9 +268,7 @@ export class Appliance {
       aeadBackend: this.sad.backend.name,
       cryptoThread: this.cryptoThread,
       rxRing: this.red.rxRing,
-      hostStack: this.hostStack === 'isolated'
-        ? { mode: this.hostStack, red: counters?.[this.red.ifname] ?? null, black: counters?.[this.black.ifname] ?? null }
-        : { mode: this.hostStack },
+      hostStack,
       // How late the event loop ran since start: a stall here is time the receive rings had to cover.
       eventLoopDelayMs: { p50: loopLateMs(this.loopDelay.percentile(50)), p99: loopLateMs(this.loopDelay.percentile(99)), max: loopLateMs(this.loopDelay.max) },
       sas,
@@ -281,6 +280,17 @@ export class Appliance {
       ...(this.transparentIcmp === null ? {} : { icmpErrors: { ...this.transparentIcmp.counters } }),
       ports: { red: { ...this.red.info, ...this.red.counters() }, black: { ...this.black.info, ...this.black.counters() } },
     };
+  }
+
+  /** The host-stack part of the status: one nft read at a time, however many status requests wait for it. */
+  private hostStackStatus(): Promise<object> {
+    if (this.hostStack === 'shared') return Promise.resolve({ mode: this.hostStack });
+    this.hostStackRead ??= reportHostStack({ red: this.red.ifname, black: this.black.ifname })
+      .then((report) => ({ mode: this.hostStack, ...report }))
+      .finally(() => {
+        this.hostStackRead = null;
+      });
+    return this.hostStackRead;
   }
 
   /** Stops forwarding, closes the NICs and zeroizes every SA. */

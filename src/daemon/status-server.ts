@@ -23,7 +23,7 @@ export class StatusServer {
     rmSync(path, { force: true });
     const server = createServer((socket) => {
       socket.on('error', () => socket.destroy());
-      void answer(status).then((text) => socket.end(text + '\n'));
+      answer(status).then((text) => socket.end(text + '\n'), () => socket.destroy());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -43,7 +43,7 @@ async function answer(status: () => unknown): Promise<string> {
   try {
     return JSON.stringify(await status());
   } catch (err) {
-    return JSON.stringify({ error: `status failed: ${(err as Error).message}` });
+    return JSON.stringify({ error: `status failed: ${err instanceof Error ? err.message : String(err)}` });
   }
 }
 

@@ -6,7 +6,7 @@
  *    routed and dropped, no ARP or ND answered by the kernel);
  *  - an egress chain that passes only frames marked APPLIANCE_FRAME_MARK (the FramePorts' SO_MARK)
  *    and drops the rest: IPv6 ND/MLD, ARP or any packet the host stack would send there.
- * Both count what they drop (`nft list table netdev redblack`). The table stays when the appliance
+ * Both count what they drop (`redblack status` shows it, see reportHostStack). The table stays when the appliance
  * stops or dies, so the host cannot send on black in clear then either (fail closed), until a
  * reboot or `nft delete table netdev redblack` (which a start with --host-stack shared runs).
  * One appliance per network namespace: a start replaces the whole table.
@@ -31,6 +31,11 @@ export class HostStackIsolationError extends Error {
 /** Characters nft reads inside a quoted device name; Linux allows more (quotes), which could not be written safely. */
 const NFT_DEVICE_NAME = /^[A-Za-z0-9_.@+-]{1,15}$/;
 
+/** The chain of the k-th NIC of the table at `hook` (nft 1.0's JSON does not say which device a chain hooks). */
+function chainName(k: number, hook: 'ingress' | 'egress'): string {
+  return `nic${k}_${hook}`;
+}
+
 /** The nft script that replaces the table atomically (declare, delete, define: one transaction). */
 export function hostStackRuleset(ifnames: readonly string[]): string {
   const lines = [`table netdev ${HOST_STACK_TABLE}`, `delete table netdev ${HOST_STACK_TABLE}`, `table netdev ${HOST_STACK_TABLE} {`];
@@ -40,8 +45,8 @@ export function hostStackRuleset(ifnames: readonly string[]): string {
         `interface "${ifname}" cannot be named in an nftables rule (use letters, digits and _ . @ + -): rename it, or start with --host-stack shared`);
     }
     lines.push(
-      `  chain nic${k}_ingress { type filter hook ingress device "${ifname}" priority -500; policy drop; counter; }`,
-      `  chain nic${k}_egress { type filter hook egress device "${ifname}" priority -500; policy drop; meta mark ${APPLIANCE_FRAME_MARK} accept; counter; }`,
+      `  chain ${chainName(k, 'ingress')} { type filter hook ingress device "${ifname}" priority -500; policy drop; counter; }`,
+      `  chain ${chainName(k, 'egress')} { type filter hook egress device "${ifname}" priority -500; policy drop; meta mark ${APPLIANCE_FRAME_MARK} accept; counter; }`,
     );
   });
   lines.push('}', '');
@@ -90,18 +95,44 @@ export interface HostStackCounters {
   readonly blocked: number;
 }
 
+/** Per NIC (keyed as the caller keyed their names) its counters, or null with `error` saying why. */
+export type HostStackReport<K extends string> = Record<K, HostStackCounters | null> & { readonly error?: string };
+
 interface NftListing {
   nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[];
 }
 
-/** The counters of each NIC of `ifnames` (in the order the table was made with), from `nft -j list table`. */
-export async function readHostStackCounters(ifnames: readonly string[], options: IsolationOptions = {}): Promise<Record<string, HostStackCounters>> {
+const runFile = promisify(execFile);
+
+/**
+ * What the rules did on each NIC of `nics` (a name per key, in the order the table was made
+ * with), from `nft -j list table`. Never rejects: a table that cannot be read, or a NIC without its
+ * chains, comes back as null with an error naming the risk.
+ */
+export async function reportHostStack<K extends string>(nics: Readonly<Record<K, string>>, options: IsolationOptions & { timeoutMs?: number } = {}): Promise<HostStackReport<K>> {
+  const keys = Object.keys(nics) as K[];
+  const none = (error: string) => Object.assign(Object.fromEntries(keys.map((key) => [key, null])), { error }) as HostStackReport<K>;
   const [program, ...args] = options.nft ?? ['nft'];
-  const { stdout } = await promisify(execFile)(program, [...args, '-j', 'list', 'table', 'netdev', HOST_STACK_TABLE], { timeout: 5000 });
+  let listing: NftListing;
+  try {
+    const { stdout } = await runFile(program, [...args, '-j', 'list', 'table', 'netdev', HOST_STACK_TABLE], { timeout: options.timeoutMs ?? 1000 });
+    listing = JSON.parse(stdout) as NftListing;
+  } catch (e) {
+    const said = (e as { stderr?: string }).stderr?.trim().split('\n')[0] || (e instanceof Error ? e.message.split('\n')[0] : String(e));
+    return none(`cannot read nft table netdev ${HOST_STACK_TABLE} (${said}): the NICs may no longer be kept from the host stack`);
+  }
   const packets = new Map<string, number>();
-  for (const item of (JSON.parse(stdout) as NftListing).nftables) {
+  for (const item of listing.nftables) {
     const counter = item.rule?.expr.find((e) => e.counter !== undefined)?.counter;
     if (item.rule !== undefined && counter !== undefined) packets.set(item.rule.chain, counter.packets);
   }
-  return Object.fromEntries(ifnames.map((ifname, k) => [ifname, { kept: packets.get(`nic${k}_ingress`) ?? 0, blocked: packets.get(`nic${k}_egress`) ?? 0 }]));
+  const counters = keys.map((_, k): HostStackCounters | null => {
+    const kept = packets.get(chainName(k, 'ingress'));
+    const blocked = packets.get(chainName(k, 'egress'));
+    return kept === undefined || blocked === undefined ? null : { kept, blocked };
+  });
+  const missing = keys.filter((_, k) => counters[k] === null).map((key) => nics[key]);
+  const report = Object.fromEntries(keys.map((key, k) => [key, counters[k]]));
+  if (missing.length === 0) return report as HostStackReport<K>;
+  return Object.assign(report, { error: `nft table netdev ${HOST_STACK_TABLE} has no rules for ${missing.join(' and ')}: the host stack may use it; restart the appliance` }) as HostStackReport<K>;
 }

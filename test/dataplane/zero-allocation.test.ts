@@ -1,8 +1,8 @@
 /**
  * The data plane allocates nothing per packet in steady state: a million frames go through the
  * pipelines of two gateways back to back (red A -> seal -> black -> open -> red B: each frame
- * through A and then B, native AEAD, batches of 256), and with each batch B's own packets to a
- * host behind A (Port.Local, as a far-gateway echo reply: seal on B, open on A), without a single
+ * through A and then B, native AEAD, batches of 256), and with each batch B's own ICMPv6 packets
+ * to host A (Port.Local, the path of a far gateway's replies: seal on B, open on A), without a single
  * young-generation collection, with (nearly) no growth of the heap before the final collection,
  * and none after it.
  */
@@ -54,7 +54,7 @@ function setUp(backend: NativeAeadBackend) {
   const frame = new Uint8Array(256);
   const length = writePing6(frame, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, 56);
   const ping = frame.subarray(0, length);
-  // The appliance hands its own packets to the pipeline framed from its red MAC to itself.
+  // B's own packets, framed from its red MAC to itself as LinkTransmitQueue.takeLocal hands them over.
   const local = new FrameSlots({ count: LOCAL });
   const own = new Uint8Array(256);
   const ownLength = writePing6(own, 0, ADDR.routerB, ADDR.hostA, MAC.redB, MAC.redB, 56);
@@ -99,7 +99,7 @@ describe('data plane steady state', () => {
   const backend = new NativeAeadBackend();
   afterAll(() => backend.setCryptoThread(false));
 
-  it.each([false, true])('takes 1M frames through the pipeline both ways, and its own packets, (native AEAD, crypto thread %s, batches of 256) without allocating', async (cryptoThread) => {
+  it.each([false, true])('takes 1M frames through the pipeline both ways, and its own packets (native AEAD, crypto thread %s, batches of 256), without allocating', async (cryptoThread) => {
     expect(backend.setCryptoThread(cryptoThread)).toBe(cryptoThread);
     collections.length = 0;
     const { a, b, round } = setUp(backend);

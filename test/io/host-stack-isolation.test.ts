@@ -4,12 +4,14 @@
  * hs1. Checked through both kernels (ping), FramePorts on both ends and nft's own counters.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { FramePort } from '../../src/io/frame-port.js';
 import {
-  APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, HostStackIsolationError, applyHostStackMode, hostStackRuleset, readHostStackCounters,
+  APPLIANCE_FRAME_MARK, HOST_STACK_TABLE, HostStackIsolationError, applyHostStackMode, hostStackRuleset, reportHostStack,
 } from '../../src/io/host-stack-isolation.js';
 import { removeNamespaces } from '../../src/lab/topology.js';
 import { putFrame, slotRange } from './frame-fixture.js';
@@ -60,6 +62,39 @@ async function received(port: FramePort, slots: FrameSlots, ms: number): Promise
   }
   return out;
 }
+
+describe('reportHostStack (nft stood in for by a script printing a listing)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rb-nft-'));
+  /** A stand-in for nft that prints `listing` (the real nft 1.0.6 JSON shape) whatever it is asked. */
+  const nftPrinting = (listing: object): string[] => {
+    const file = join(dir, `listing-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(listing));
+    return ['sh', '-c', 'cat "$0"', file];
+  };
+  const rule = (chain: string, packets: number) => ({ rule: { family: 'netdev', table: HOST_STACK_TABLE, chain, handle: 5, expr: [{ counter: { packets, bytes: packets * 60 } }] } });
+  const table = { table: { family: 'netdev', name: HOST_STACK_TABLE, handle: 1 } };
+
+  it('maps the chains of the k-th NIC to the k-th key', async () => {
+    const nft = nftPrinting({ nftables: [table, rule('nic0_ingress', 10), rule('nic0_egress', 1), rule('nic1_ingress', 20), rule('nic1_egress', 2)] });
+    expect(await reportHostStack({ red: 'eth0', black: 'eth1' }, { nft })).toEqual({ red: { kept: 10, blocked: 1 }, black: { kept: 20, blocked: 2 } });
+  });
+
+  it('reports a NIC without its chains as null, naming it and the risk', async () => {
+    const nft = nftPrinting({ nftables: [table, rule('nic0_ingress', 10), rule('nic0_egress', 1)] });
+    expect(await reportHostStack({ red: 'eth0', black: 'eth1' }, { nft })).toEqual({
+      red: { kept: 10, blocked: 1 }, black: null,
+      error: `nft table netdev ${HOST_STACK_TABLE} has no rules for eth1: the host stack may use it; restart the appliance`,
+    });
+  });
+
+  it('reports a table nft cannot list as null for every NIC, with what nft said', async () => {
+    const nft = ['sh', '-c', 'echo "Error: No such file or directory" >&2; exit 1'];
+    expect(await reportHostStack({ red: 'eth0', black: 'eth1' }, { nft })).toEqual({
+      red: null, black: null,
+      error: `cannot read nft table netdev ${HOST_STACK_TABLE} (Error: No such file or directory): the NICs may no longer be kept from the host stack`,
+    });
+  });
+});
 
 describe('hostStackRuleset', () => {
   it('refuses an interface name nft could not quote, naming it, before running anything', () => {
@@ -129,9 +164,10 @@ describe.skipIf(!isRoot || !hasNft)('applyHostStackMode on a veth pair', () => {
     ]);
     expect(unmarked.counters().txErrors).toBe(3);
 
-    const { hs0 } = await readHostStackCounters(['hs0'], { nft: NFT_IN_NS });
-    expect(hs0.kept).toBeGreaterThan(0);
-    expect(hs0.blocked).toBeGreaterThan(3);
+    const { nic, error } = await reportHostStack({ nic: 'hs0' }, { nft: NFT_IN_NS });
+    expect(error).toBeUndefined();
+    expect(nic!.kept).toBeGreaterThan(0);
+    expect(nic!.blocked).toBeGreaterThan(3);
   });
 
   it('replaces its table as a whole when run again', () => {
