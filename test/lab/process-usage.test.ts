@@ -4,8 +4,10 @@ import { ProcessUsageError, readProcessUsage } from '../../src/lab/process-usage
 
 describe('readProcessUsage', () => {
   it('sees the CPU time a busy process burns and its resident memory', async () => {
-    // The child touches a 64 MiB buffer, burns 0.5 s of its own CPU time, says "done" and idles.
-    const script = 'const b = Buffer.alloc(64 << 20, 1); while (process.cpuUsage().user < 500000); console.log("done"); setTimeout(() => {}, 10000);';
+    // The child touches a 64 MiB buffer, burns 0.5 s of its own CPU time (user and system: the loop's
+    // getrusage calls are system time, which on a busy machine outgrew the user time alone), says
+    // "done" and idles.
+    const script = 'const b = Buffer.alloc(64 << 20, 1); for (let u = process.cpuUsage(); u.user + u.system < 500000; u = process.cpuUsage()); console.log("done"); setTimeout(() => {}, 10000);';
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const before = readProcessUsage(child.pid!);
