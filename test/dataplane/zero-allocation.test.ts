@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NativeAeadBackend } from '../../src/crypto/native-backend.js';
 import { FrameSlots } from '../../src/dataplane/frame-slots.js';
 import { Port } from '../../src/dataplane/pipeline.js';
-import { ADDR, MAC, gatewayPair, writePing6 } from './gateway-fixture.js';
+import { ADDR, MAC, gatewayPair, writePing6, type Gateway } from './gateway-fixture.js';
 
 const BATCH = 256;
 /** Frames through a pipeline, counting both directions: half of them sealed by A, then opened by B. */
@@ -52,43 +52,34 @@ function setUp(backend: NativeAeadBackend) {
   const { a, b } = gatewayPair({ backend, batch: BATCH });
   const slots = new FrameSlots({ count: BATCH });
   const frame = new Uint8Array(256);
-  const length = writePing6(frame, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, 56);
-  const ping = frame.subarray(0, length);
+  const ping = frame.subarray(0, writePing6(frame, 0, ADDR.hostA, ADDR.hostB, MAC.redA, MAC.hostA, 56));
   // B's own packets, framed from its red MAC to itself as LinkTransmitQueue.takeLocal hands them over.
   const local = new FrameSlots({ count: LOCAL });
   const own = new Uint8Array(256);
-  const ownLength = writePing6(own, 0, ADDR.routerB, ADDR.hostA, MAC.redB, MAC.redB, 56);
-  const ownPacket = own.subarray(0, ownLength);
+  const ownPacket = own.subarray(0, writePing6(own, 0, ADDR.routerB, ADDR.hostA, MAC.redB, MAC.redB, 56));
   let now = 1000.25;
-  /** B's own packets through B and A; returns how many reached red A. */
-  const localRound = (): number => {
-    for (let i = 0; i < LOCAL; i++) {
-      const at = local.base(i) + local.headroom;
-      local.bytes.set(ownPacket, at);
-      local.start[i] = at;
-      local.length[i] = ownLength;
+  /**
+   * Fills `count` slots with `packet`, seals them on `sender` (a batch from `from`) and opens them on
+   * `receiver`; returns how many reached the receiver's red side, or -1 if the sealed frames were not
+   * slots [0, count) in order.
+   */
+  const through = (sender: Gateway, from: Port, receiver: Gateway, batch: FrameSlots, count: number, packet: Uint8Array): number => {
+    for (let i = 0; i < count; i++) {
+      const at = batch.base(i) + batch.headroom;
+      batch.bytes.set(packet, at);
+      batch.start[i] = at;
+      batch.length[i] = packet.length;
     }
-    b.pipeline.processBatch(Port.Local, local, LOCAL, now);
-    const sealed = b.pipeline.txBlack;
+    sender.pipeline.processBatch(from, batch, count, now);
+    const sealed = sender.pipeline.txBlack;
     for (let j = 0; j < sealed.count; j++) if (sealed.slots[j] !== j) return -1;
-    a.pipeline.processBatch(Port.Black, local, sealed.count, now);
-    return a.pipeline.txRed.count;
+    receiver.pipeline.processBatch(Port.Black, batch, sealed.count, now);
+    return receiver.pipeline.txRed.count;
   };
-  /** Sends one batch each way and B's own packets; returns how many frames reached red B, or -1 if B's did not all reach red A. */
+  /** One batch A -> B and B's own packets B -> A; returns how many frames reached red B, or -1 if B's did not all reach red A. */
   const round = (): number => {
-    for (let i = 0; i < BATCH; i++) {
-      const at = slots.base(i) + slots.headroom;
-      slots.bytes.set(ping, at);
-      slots.start[i] = at;
-      slots.length[i] = length;
-    }
-    a.pipeline.processBatch(Port.Red, slots, BATCH, now);
-    const sealed = a.pipeline.txBlack;
-    // Every frame was sealed in its own slot and listed in order, so slots [0, count) are B's batch.
-    for (let j = 0; j < sealed.count; j++) if (sealed.slots[j] !== j) return -1;
-    b.pipeline.processBatch(Port.Black, slots, sealed.count, now);
-    const delivered = b.pipeline.txRed.count;
-    if (localRound() !== LOCAL) return -1;
+    const delivered = through(a, Port.Red, b, slots, BATCH, ping);
+    if (through(b, Port.Local, a, local, LOCAL, ownPacket) !== LOCAL) return -1;
     now += 0.125; // a fractional clock, like performance.now() in the daemon
     return delivered;
   };
