@@ -1,5 +1,6 @@
 /** The `redblack` command line. */
 import { runConfigCheck } from './config-check.js';
+import { runHostStackRules } from './host-stack-rules.js';
 import { collectInfo, formatInfo } from './info.js';
 import { CliUsageError } from './options.js';
 import { runDaemon } from './run.js';
@@ -9,6 +10,8 @@ const USAGE = `usage: redblack <command> [options]
 commands:
   info [--json]                                 version, AEAD backend, CPU crypto features, preferred ESP proposals
   config check FILE                             validate a configuration file
+  config host-stack-rules FILE                  print the nft rules that keep the host stack off its NICs
+                                                (for the boot: ... | nft -f -)
   run --config FILE [--status-socket PATH] [--busy-poll] [--crypto-thread on|off] [--rx-ring v2|v3]
       [--host-stack isolated|shared]
                                                 run the appliance (--busy-poll: poll the NICs, burning a core;
@@ -30,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'config':
       if (rest[0] === 'check') return runConfigCheck(rest.slice(1));
-      throw new CliUsageError(`unknown config subcommand "${rest[0] ?? ''}": use "config check FILE"`);
+      if (rest[0] === 'host-stack-rules') return runHostStackRules(rest.slice(1));
+      throw new CliUsageError(`unknown config subcommand "${rest[0] ?? ''}": use "config check FILE" or "config host-stack-rules FILE"`);
     case 'run':
       return runDaemon(rest);
     case 'status':

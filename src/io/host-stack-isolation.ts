@@ -42,7 +42,7 @@ export function hostStackRuleset(ifnames: readonly string[]): string {
   ifnames.forEach((ifname, k) => {
     if (!NFT_DEVICE_NAME.test(ifname)) {
       throw new HostStackIsolationError(
-        `interface "${ifname}" cannot be named in an nftables rule (use letters, digits and _ . @ + -): rename it, or start with --host-stack shared`);
+        `interface "${ifname}" cannot be named in an nftables rule (use letters, digits and _ . @ + -): rename it, or run the appliance with --host-stack shared`);
     }
     lines.push(
       `  chain ${chainName(k, 'ingress')} { type filter hook ingress device "${ifname}" priority -500; policy drop; counter; }`,
