@@ -6,19 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HOST_STACK_RULES_USAGE, runHostStackRules } from '../../src/cli/host-stack-rules.js';
 import { hostStackRuleset } from '../../src/io/host-stack-isolation.js';
 import { removeNamespaces } from '../../src/lab/topology.js';
+import { HAS_NFT } from '../io/nft-fixture.js';
 
 const LAB_A = join(import.meta.dirname, '../../examples/lab-a.yaml');
 const NS = 'rbcli-hsr';
 const dir = mkdtempSync(join(tmpdir(), 'rb-host-stack-rules-'));
 const isRoot = process.getuid?.() === 0;
-const hasNft = (() => {
-  try {
-    execFileSync('nft', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   if (isRoot) await removeNamespaces([NS]);
@@ -39,7 +32,7 @@ describe('redblack config host-stack-rules', () => {
     expect(out).toEqual([hostStackRuleset(['red', 'black']).trimEnd()]);
   });
 
-  it.skipIf(!isRoot || !hasNft)('prints a script nft installs as it stands (red and black in a namespace of their own)', async () => {
+  it.skipIf(!isRoot || !HAS_NFT)('prints a script nft installs as it stands (red and black in a namespace of their own)', async () => {
     await removeNamespaces([NS]);
     execFileSync('ip', ['netns', 'add', NS]);
     execFileSync('ip', ['-n', NS, 'link', 'add', 'red', 'type', 'veth', 'peer', 'name', 'black']);

@@ -15,19 +15,12 @@ import {
 } from '../../src/io/host-stack-isolation.js';
 import { removeNamespaces } from '../../src/lab/topology.js';
 import { putFrame, slotRange } from './frame-fixture.js';
+import { HAS_NFT } from './nft-fixture.js';
 
 const NS = 'rbio-hs';
 const PEER_NS = 'rbio-hsp';
 const NFT_IN_NS = ['ip', 'netns', 'exec', NS, 'nft'];
 const isRoot = process.getuid?.() === 0;
-const hasNft = (() => {
-  try {
-    execFileSync('nft', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function run(...cmd: string[]): string {
   return execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
@@ -103,7 +96,7 @@ describe('hostStackRuleset', () => {
   });
 });
 
-describe.skipIf(!isRoot || !hasNft)('applyHostStackMode on a veth pair', () => {
+describe.skipIf(!isRoot || !HAS_NFT)('applyHostStackMode on a veth pair', () => {
   const ports: FramePort[] = [];
   const open = (ifname: string, netns: string, mark?: number): FramePort => {
     const port = FramePort.open(ifname, { netns, mark, ringFrames: 64 });
