@@ -19,7 +19,7 @@ const BATCH = 256;
 /** Frames through a pipeline, counting both directions: half of them sealed by A, then opened by B. */
 const FRAMES = 1_000_000;
 const ROUNDS = Math.ceil(FRAMES / (2 * BATCH));
-const WARM_UP_ROUNDS = 200;
+const WARM_UP_ROUNDS = 600;
 /** B's own packets per round (Port.Local batches are small: replies and errors). */
 const LOCAL = 16;
 /** Heap growth tolerated over the million frames: code the JIT may still add, far below a byte per frame. */
