@@ -729,7 +729,7 @@ static bool get_frame_slots(napi_env env, const napi_value *argv, frame_slots *s
 
 /* ---------- JS methods ---------- */
 
-/* new NativeFramePort(ifname, { netns, ringFrames, ringFrameBytes, rxRing, busyPoll }) */
+/* new NativeFramePort(ifname, { netns, ringFrames, ringFrameBytes, rxRing, busyPoll, mark }) */
 static napi_value port_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], this_arg;

@@ -158,23 +158,17 @@ export class Appliance {
     const hostStack = options.hostStack ?? 'isolated';
     const ports = { busyPoll: options.busyPoll ?? false, rxRing: options.rxRing, mark: APPLIANCE_FRAME_MARK };
     const red = FramePort.open(config.interfaces.red.name, ports);
-    let black: FramePort;
+    let black: FramePort | null = null;
     try {
       black = FramePort.open(config.interfaces.black.name, ports);
+      // Both NICs exist (so errors about them name them first); nothing has been sent yet.
+      applyHostStackMode(hostStack, [red.ifname, black.ifname]);
     } catch (e) {
       red.close();
+      black?.close();
       throw e;
     }
-    // Both NICs exist (so errors about them name them first); nothing has been sent yet.
-    const nics = [red.ifname, black.ifname];
-    try {
-      applyHostStackMode(hostStack, nics);
-    } catch (e) {
-      red.close();
-      black.close();
-      throw e;
-    }
-    if (hostStack === 'shared') log(`the host stack shares ${nics.join(' and ')}: it sees their frames and may send on them, in clear too after a crash`);
+    if (hostStack === 'shared') log(`the host stack shares ${red.ifname} and ${black.ifname}: it sees their frames and may send on them, in clear too after a crash`);
     const cryptoThread = options.cryptoThread ?? availableParallelism() >= CRYPTO_THREAD_MIN_CPUS;
     const appliance = new Appliance(config, red, black, log, options.batch ?? 256, cryptoThread, hostStack);
     log(`started (${config.role} role, red ${red.info.name} ${red.info.mac}, black ${black.info.name} ${black.info.mac}, ` +

@@ -80,13 +80,19 @@ export function applyHostStackMode(mode: HostStackMode, ifnames: readonly string
       if (mode === 'shared') return;
       throw new HostStackIsolationError(`${what}: ${program} (nftables) is not installed; install it, or start with --host-stack shared`);
     }
-    const lines = (e.stderr?.toString() ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
-    const said = lines.find((line) => line.startsWith('Error:')) ?? lines[0] ?? e.message.split('\n')[0];
+    const said = nftSaid(error);
     const fix = /not permitted|permission denied/i.test(said)
       ? 'nft needs CAP_NET_ADMIN: run the appliance as root'
       : 'the kernel needs nf_tables with the netdev egress hook (Linux 5.16+)';
     throw new HostStackIsolationError(`${what}: nft failed (${said}); ${fix}, or start with --host-stack shared`);
   }
+}
+
+/** The line of a failed nft run that says why: its "Error:" line, else its first line of stderr, else the failure itself. */
+function nftSaid(error: unknown): string {
+  const stderr = (error as { stderr?: Buffer | string }).stderr?.toString() ?? '';
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.find((line) => line.startsWith('Error:')) ?? lines[0] ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
 }
 
 /** What the table's rules did on one NIC, in frames: kept from the host stack (ingress), and sent by it but dropped (egress). */
@@ -118,8 +124,7 @@ export async function reportHostStack<K extends string>(nics: Readonly<Record<K,
     const { stdout } = await runFile(program, [...args, '-j', 'list', 'table', 'netdev', HOST_STACK_TABLE], { timeout: options.timeoutMs ?? 1000 });
     listing = JSON.parse(stdout) as NftListing;
   } catch (e) {
-    const said = (e as { stderr?: string }).stderr?.trim().split('\n')[0] || (e instanceof Error ? e.message.split('\n')[0] : String(e));
-    return none(`cannot read nft table netdev ${HOST_STACK_TABLE} (${said}): the NICs may no longer be kept from the host stack`);
+    return none(`cannot read nft table netdev ${HOST_STACK_TABLE} (${nftSaid(e)}): the NICs may no longer be kept from the host stack`);
   }
   const packets = new Map<string, number>();
   for (const item of listing.nftables) {
