@@ -224,6 +224,7 @@ export class Appliance {
     const now = performance.now();
     this.sad.tick(now);
     this.pipeline.pathMtu.age(now);
+    this.pipeline.reassembly.age(now);
     this.link?.poll(now);
     this.flushLink();
     if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
@@ -266,7 +267,10 @@ export class Appliance {
       // How late the event loop ran since start: a stall here is time the receive rings had to cover.
       eventLoopDelayMs: { p50: loopLateMs(this.loopDelay.percentile(50)), p99: loopLateMs(this.loopDelay.percentile(99)), max: loopLateMs(this.loopDelay.max) },
       sas,
-      pipeline: { ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors },
+      pipeline: {
+        ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors,
+        fragmentsTaken: this.pipeline.reassembly.fragmentsTaken, reassembled: this.pipeline.reassembly.reassembled, fragmentsHeld: this.pipeline.reassembly.heldFragments,
+      },
       flowCache: { ...this.pipeline.decisions.flows.counters },
       drops: this.drops.snapshot(),
       pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.pathMtu.mtu[k]])),

@@ -38,7 +38,11 @@ export const DropReason = Object.freeze({
   NeighborUnresolved: 15,
   /** No route: an IPv6 destination outside every peer's prefixes. */
   NoRoute: 16,
-  /** IP fragments for the appliance itself, which it does not reassemble. */
+  /**
+   * An IP fragment where a whole datagram is required (ESP is never applied to a fragment, RFC
+   * 4303 §3.3.4); or, in the transparent role, a datagram reassembled from fragments between an
+   * inbound SA's endpoints that was not ESP of an SA it holds (it is not bridged as one frame).
+   */
   Fragment: 17,
   /** EtherType or protocol the appliance neither forwards nor terminates. */
   Unsupported: 18,
@@ -52,6 +56,14 @@ export const DropReason = Object.freeze({
   DontFragment: 22,
   /** A frame from a NIC with the appliance's own MAC as its source: forged, or a loop (as a Linux bridge drops it). */
   OwnSourceMac: 23,
+  /** A fragment whose datagram did not complete within the reassembly timeout (RFC 791 §3.2). */
+  FragmentTimeout: 24,
+  /** A fragment overlapping another of its datagram (duplicates too): the datagram is discarded (RFC 5722 §4, as Linux does for IPv4). */
+  FragmentOverlap: 25,
+  /** A fragment of a datagram longer than a frame slot holds, or cut into more fragments than the appliance keeps. */
+  FragmentTooBig: 26,
+  /** A fragment given up to make room: more datagrams were being reassembled at once than the table holds. */
+  FragmentTableFull: 27,
 });
 
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];

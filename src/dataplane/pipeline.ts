@@ -20,7 +20,7 @@ import { readU16, readU32, writeU48 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
-import { IPV4_MIN_HEADER_BYTES, Ipv4Header, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_BYTES, Ipv4Header, isIpv4Fragment, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
 import { IPV6_DST, IPV6_HEADER_BYTES, IPV6_MIN_MTU, Ipv6Header, decrementHopLimit, isIpv6LinkLocal, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
@@ -28,6 +28,7 @@ import { UDP_DST_PORT } from '../wire/udp.js';
 import { SixInFourEncapsulator, SixInFourInner, SIX_IN_FOUR_OVERHEAD, decapsulateSixInFour, TUNNEL_PASS, type SixInFourEndpoints } from '../tunnel/six-in-four.js';
 import { MIN_IPV4_PATH_MTU, espWireLength, largestEspPayload } from '../tunnel/tunnel-mtu.js';
 import { DropCounters, DropReason } from './drop-reason.js';
+import { DATAGRAM_REASSEMBLED, FRAGMENT_HELD, Ipv4Reassembly } from './ipv4-reassembly.js';
 import { PeerPathMtu, REPORT_TAKEN } from './peer-path-mtu.js';
 import { PolicyDecisions, RedDecision } from './policy-decisions.js';
 import type { FrameSlots } from './frame-slots.js';
@@ -133,6 +134,8 @@ export class Pipeline {
   readonly txBlack: TransmitList;
   /** Path MTU toward each peer (index as settings.peers), lowered by ICMP (RFC 1191). */
   readonly pathMtu: PeerPathMtu;
+  /** Fragments from black for our TEP or an inbound SA, put back together before anything else (RFC 4303 §3.4.1). */
+  readonly reassembly: Ipv4Reassembly;
   /** Bridge learning: which side each station is on. */
   private readonly stations = new MacLearningTable();
 
@@ -221,6 +224,7 @@ export class Pipeline {
     this.peerEndpoints = gw === null ? [] : parts.settings.peers.map((p) => ({ local: gw.tep, remote: p.tep, ttl: parts.settings.tunnelTtl }));
     this.decisions = new PolicyDecisions(parts.spd, parts.settings.peers, this.peerEndpoints, parts.flowCacheEntries);
     this.pathMtu = new PeerPathMtu(parts.settings.blackMtu, gw?.tep ?? 0, this.peerTepBits, parts.spd, parts.sad);
+    this.reassembly = new Ipv4Reassembly(this.drops);
   }
 
   /**
@@ -501,13 +505,26 @@ export class Pipeline {
     const h = this.v4;
     const gw = this.settings.gateway;
     const toUs = gw !== null && h.dst === gw.tep;
+    // RFC 4303 §3.4.1: reassembly comes before any IPsec processing.
+    const reassembled = isIpv4Fragment(h) && (toUs || this.reassemblesFor(h));
+    if (reassembled) {
+      const result = this.reassembly.add(bytes, l3, h, this.slots.limit(i), now);
+      if (result === FRAGMENT_HELD) return Verdict.Consumed;
+      if (result !== DATAGRAM_REASSEMBLED) return this.drop(result);
+      if (reparseIpv4(bytes, l3, this.slots.limit(i) - l3, h) !== WireStatus.Ok) return this.drop(DropReason.Malformed);
+      this.slots.length[i] = l3 - frame + h.totalLength;
+    }
     const esp = h.protocol === IpProtocol.Esp || (h.protocol === IpProtocol.Udp && this.udpDstPort(h) === ESP_IN_UDP_PORT);
     // Transparent role: ESP for an SA we hold is ours to open; other ESP crosses like any IPv4.
     if (esp && (toUs || this.decryptorKnows(bytes, l3))) {
       this.setPacket(i, l3, h.totalLength);
       return this.queueOpen(i, h);
     }
-    if (!toUs) return this.bridgedIp(i, Direction.Inbound, h, now);
+    if (!toUs) {
+      // Transparent role: what was reassembled for an SA but is not ours is not bridged as one frame larger than its fragments.
+      if (reassembled) return this.drop(DropReason.Fragment);
+      return this.bridgedIp(i, Direction.Inbound, h, now);
+    }
 
     // Addressed to our tunnel endpoint.
     switch (h.protocol) {
@@ -803,6 +820,15 @@ export class Pipeline {
   }
 
   /** Transparent role: does the SAD hold an inbound SA for this ESP packet's SPI and destination? */
+  /**
+   * Transparent role: a fragment is reassembled when it is ESP (or UDP, RFC 3948) between the
+   * outer addresses of an inbound SA; other fragments cross untouched, as a bridge passes them.
+   */
+  private reassemblesFor(h: Ipv4Header): boolean {
+    const udp = h.protocol === IpProtocol.Udp;
+    return (udp || h.protocol === IpProtocol.Esp) && this.sad.hasInboundBetween(h.src | 0, h.dst | 0, udp);
+  }
+
   private decryptorKnows(bytes: Uint8Array, l3: number): boolean {
     const h = this.v4;
     let esp = h.payloadOffset;

@@ -42,6 +42,8 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
   readonly backend: AeadBackend;
   private readonly warn: (message: string) => void;
   private readonly inbound = new SpiIndex<SecurityAssociation>();
+  /** The same inbound SAs as a list, for the rare lookup by outer addresses. */
+  private readonly inboundList: SecurityAssociation[] = [];
   private readonly all = new Set<SecurityAssociation>();
   /** Outbound SAs per SPD entry id, oldest first. */
   private readonly outboundByPolicy = new Map<number, SecurityAssociation[]>();
@@ -93,6 +95,7 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
     this.backend.freeSa(sa.handle);
     if (sa.direction === 'inbound') {
       this.inbound.delete(sa.spi);
+      this.inboundList.splice(this.inboundList.indexOf(sa), 1);
     } else {
       const list = this.outboundByPolicy.get(sa.policyId) ?? [];
       list.splice(list.indexOf(sa), 1);
@@ -121,6 +124,18 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
       if (bytes[addressOffset + i] !== dst[i]) return null;
     }
     return sa;
+  }
+
+  /**
+   * Whether an inbound SA runs from outer IPv4 `source` to `destination` (int32 bit patterns, as
+   * SecurityAssociation.sourceV4), over UDP (RFC 3948) when `udp`: whose fragments to reassemble.
+   */
+  hasInboundBetween(source: number, destination: number, udp: boolean): boolean {
+    for (let k = 0; k < this.inboundList.length; k++) {
+      const sa = this.inboundList[k];
+      if (sa.sourceV4 === source && sa.destinationV4 === destination && sa.udpEncapsulated === udp && !sa.outerIpv6) return true;
+    }
+    return false;
   }
 
   /** The outbound SA for SPD entry `policyId` (the newest usable one), or null. */
@@ -178,6 +193,7 @@ export class SecurityAssociationDatabase extends EventEmitter<SadEvents> {
       this.all.add(sa);
       if (sa.direction === 'inbound') {
         this.inbound.add(sa.spi, sa);
+        this.inboundList.push(sa);
       } else {
         const list = this.outboundByPolicy.get(sa.policyId);
         if (list) list.push(sa);

@@ -209,6 +209,19 @@ export function setIpv4LengthAndProtocol(bytes: Uint8Array, off: number, totalLe
   writeU16(bytes, off + IPV4_CHECKSUM, checksum);
 }
 
+/**
+ * Turns the header at `off` (of the first fragment, RFC 791 §3.2) into the header of the whole
+ * reassembled datagram: Total Length `totalLength`, MF and Fragment Offset cleared, DF and the
+ * options kept; the checksum is summed anew.
+ */
+export function setIpv4Reassembled(bytes: Uint8Array, off: number, totalLength: number): void {
+  const headerLength = (bytes[off + IPV4_VERSION_IHL] & 0x0f) * 4;
+  writeU16(bytes, off + IPV4_TOTAL_LENGTH, totalLength);
+  writeU16(bytes, off + IPV4_FLAGS_FRAGMENT, readU16(bytes, off + IPV4_FLAGS_FRAGMENT) & ~(FLAG_MF | FRAGMENT_OFFSET_MASK));
+  writeU16(bytes, off + IPV4_CHECKSUM, 0);
+  writeU16(bytes, off + IPV4_CHECKSUM, internetChecksum(bytes, off, headerLength));
+}
+
 /** The ECN codepoint (RFC 3168 §5) of the header at `off`. */
 export function readIpv4Ecn(bytes: Uint8Array, off: number): number {
   return bytes[off + IPV4_TOS] & 0x03;

@@ -16,7 +16,8 @@ import { linkLocalFromMac } from '../../src/link/link-addresses.js';
 import { readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
 import type { SpdEntryConfig } from '../../src/policy/spd.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
-import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6 } from './gateway-fixture.js';
+import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6, type Gateway } from './gateway-fixture.js';
+import { evenCuts, fragmentIpv4Frame } from './fragment-fixture.js';
 
 /** Frame k the link layer queued for red. */
 function redFrame(t: LinkTransmitQueue, k: number): Uint8Array {
@@ -363,6 +364,77 @@ describe('bridging IPv4 the SPD bypasses (IEEE 802.1D learning)', () => {
     expect(frameOf(red, a.pipeline.txBlack.slots[0])).toEqual(ipv4Frame(HOST1, FAR, ip(10), ip(20)));
     expect(a.pipeline.counters.filtered).toBe(1);
     expect(a.pipeline.drops.snapshot()).toEqual({});
+  });
+});
+
+describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP processing)', () => {
+  /** A's ESP frame for a ping6 with `payload` bytes, and the IPv6 packet B must put out for it (both routers counted a hop). */
+  function sealedPing(payload: number): { wire: Uint8Array; expected: Uint8Array; b: Gateway } {
+    const { a, b } = gatewayPair();
+    const slotsA = new FrameSlots({ count: 8 });
+    const original = ping6Frame(payload);
+    loadSlot(slotsA, 0, original);
+    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    expect(a.pipeline.txBlack.count).toBe(1);
+    const wire = frameOf(slotsA, a.pipeline.txBlack.slots[0]);
+    const expected = original.slice(14);
+    expected[7] = 62;
+    return { wire, expected, b };
+  }
+
+  it('opens ESP a router on the path cut into fragments, whatever their order and batches, and counts them', () => {
+    const { wire, expected, b } = sealedPing(1300);
+    const fragments = fragmentIpv4Frame(wire, evenCuts(wire.length - 34, 600));
+    expect(fragments.length).toBe(3);
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, fragments[2]);
+    loadSlot(slots, 1, fragments[1]);
+    b.pipeline.processBatch(Port.Black, slots, 2, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.reassembly.heldFragments).toBe(2);
+    loadSlot(slots, 0, fragments[0]);
+    b.pipeline.processBatch(Port.Black, slots, 1, 1);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.txRed.count).toBe(1);
+    expect(frameOf(slots, b.pipeline.txRed.slots[0]).slice(14)).toEqual(expected);
+    expect(b.pipeline.reassembly).toMatchObject({ fragmentsTaken: 3, reassembled: 1, heldFragments: 0 });
+    expect(b.pipeline.counters.opened).toBe(1);
+  });
+
+  it('checks the reassembled datagram like any other: a flipped bit in one fragment fails the ICV', () => {
+    const { wire, b } = sealedPing(1000);
+    const fragments = fragmentIpv4Frame(wire, evenCuts(wire.length - 34, 512));
+    fragments[1][fragments[1].length - 1] ^= 0x10;
+    const slots = new FrameSlots({ count: 8 });
+    fragments.forEach((f, k) => loadSlot(slots, k, f));
+    b.pipeline.processBatch(Port.Black, slots, fragments.length, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'icv-failure': 1 });
+  });
+
+  it('bridges fragments that are not for its TEP untouched (IPv4 the SPD bypasses), without reassembling them', () => {
+    const { a } = gatewayPair();
+    const ip = new Uint8Array(20 + 1000);
+    const h = new Ipv4Header();
+    h.totalLength = ip.length;
+    h.id = 77;
+    h.ttl = 64;
+    h.protocol = 17;
+    h.src = 0xc6336414; // 198.51.100.20
+    h.dst = 0xc633640a; // 198.51.100.10
+    writeIpv4Header(ip, 0, h);
+    const frame = new Uint8Array(14 + ip.length);
+    writeEthernetHeader(frame, 0, 0x020000000101, 0x020000000201, NO_VLAN, 0x0800);
+    frame.set(ip, 14);
+    const fragments = fragmentIpv4Frame(frame, evenCuts(1000, 400));
+    const slots = new FrameSlots({ count: 8 });
+    fragments.forEach((f, k) => loadSlot(slots, k, f));
+    a.pipeline.processBatch(Port.Black, slots, fragments.length, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    expect(a.pipeline.txRed.count).toBe(3);
+    fragments.forEach((f, k) => expect(frameOf(slots, a.pipeline.txRed.slots[k])).toEqual(f));
+    expect(a.pipeline.reassembly.fragmentsTaken).toBe(0);
   });
 });
 

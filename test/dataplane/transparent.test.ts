@@ -22,6 +22,7 @@ import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, frameOf, loadSlot } from './gateway-fixture.js';
+import { evenCuts, fragmentIpv4Frame } from './fragment-fixture.js';
 
 const ROUTER_A = 0xc0000201;
 const ROUTER_B = 0xc0000202;
@@ -104,6 +105,56 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     expect(b.pipeline.drops.snapshot()).toEqual({});
     expect(b.pipeline.txRed.count).toBe(1);
     expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(frame);
+  });
+
+  it('reassembles ESP between its SA\'s endpoints that a router on the path fragmented, then restores the router\'s packet', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const b = protector('transparent-6in4-b.yaml');
+    const original = sixInFourFrame(1200);
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, original);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    const wire = frameOf(red, a.pipeline.txBlack.slots[0]);
+    const fragments = fragmentIpv4Frame(wire, evenCuts(wire.length - 34, 640));
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, fragments[1]);
+    loadSlot(black, 1, fragments[0]);
+    b.pipeline.processBatch(Port.Black, black, 2, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.txRed.count).toBe(1);
+    expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
+    expect(b.pipeline.reassembly.reassembled).toBe(1);
+  });
+
+  it('passes other fragments between the routers on untouched, and drops a datagram reassembled between its SA\'s endpoints that is not ESP it holds', () => {
+    const b = protector('transparent-6in4-b.yaml');
+    const fragmented = (protocol: number, spi: number) => {
+      const frame = new Uint8Array(14 + 20 + 8 + 400);
+      writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
+      const outer = new Ipv4Header();
+      outer.totalLength = frame.length - 14;
+      outer.ttl = 64;
+      outer.protocol = protocol;
+      outer.src = ROUTER_A;
+      outer.dst = ROUTER_B;
+      writeIpv4Header(frame, 14, outer);
+      frame.set([0, 0, spi >>> 8, spi & 0xff, 0, 0, 0, 1], 34);
+      return fragmentIpv4Frame(frame, evenCuts(408, 208));
+    };
+    const black = new FrameSlots({ count: 8 });
+    // ICMP between the routers, which the SPD bypasses: the fragments cross as they are.
+    const other = fragmented(1, 0);
+    other.forEach((f, k) => loadSlot(black, k, f));
+    b.pipeline.processBatch(Port.Black, black, other.length, 0);
+    expect(b.pipeline.txRed.count).toBe(2);
+    other.forEach((f, k) => expect(frameOf(black, b.pipeline.txRed.slots[k])).toEqual(f));
+    // Router A -> router B with an SPI it does not hold: reassembled, then dropped as a fragment.
+    const foreign = fragmented(50, 0x9999);
+    foreign.forEach((f, k) => loadSlot(black, k, f));
+    b.pipeline.processBatch(Port.Black, black, foreign.length, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ fragment: 1 });
+    expect(b.pipeline.reassembly.fragmentsTaken).toBe(2);
   });
 
   it('drops an inner source outside the peer prefixes after decryption (ingress filter)', () => {

@@ -301,6 +301,26 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     expect(inboundSa(after).counters.packets).toBeGreaterThanOrEqual(inboundSa(before).counters.packets + 1);
     expect(drops(after, DropReason.IngressFilter)).toBe(drops(before, DropReason.IngressFilter));
   });
+
+  it('reassembles ESP a router on the path cut into fragments, sent last first, and delivers it to red-b (RFC 4303 §3.4.1)', async () => {
+    const before = await status('b');
+    const echoes = await echoRequestsAt(topology.namespaces.redB);
+    const sent = await inject(['--dst-mac', mac.b, 'esp', '--spi', `0x${SPI_A_TO_B.toString(16)}`, '--key', labKeyAtoB(), '--seq', String(freshSeq + 2),
+      '--fragment', '600', ...sitToB(SITE_A.tep4, SITE_A.host6, 0x4105), '--echo-size', '1200']);
+    expect(sent.split(' ')).toHaveLength(3);
+    let delivered = echoes;
+    for (let waited = 0; delivered === echoes && waited < 3000; waited += 50) {
+      await sleep(50);
+      delivered = await echoRequestsAt(topology.namespaces.redB);
+    }
+    expect(delivered).toBe(echoes + 1);
+    const after = await status('b');
+    expect(after.pipeline.fragmentsTaken).toBe(before.pipeline.fragmentsTaken + 3);
+    expect(after.pipeline.reassembled).toBe(before.pipeline.reassembled + 1);
+    expect(after.pipeline.fragmentsHeld).toBe(0);
+    expect(inboundSa(after).counters.packets).toBeGreaterThanOrEqual(inboundSa(before).counters.packets + 1);
+    expect(after.drops).toEqual(before.drops);
+  });
 });
 
 describe('wrong outer source where clear 6in4 from the TEP subnet is bypassed (test/fixtures/lab/defences-b-sit-bypass.yaml)', () => {

@@ -1,10 +1,12 @@
 """Crafts hostile or hand-made frames for test/lab/gateway-defences.test.ts and sends each once on
 a lab interface (normally wan's bridge). Run with Debian's /usr/bin/python3, which has scapy 2.5,
-inside the wan namespace. Prints the hex of the frame it sent, so the test can log or reuse it.
+inside the wan namespace. Prints the hex of the frames it sent (space-separated), so the test can log or reuse them.
 
   sit          clear 6in4 (IPv4 protocol 41, RFC 4213 §3.5) carrying an ICMPv6 Echo Request
   esp          the same 6in4 packet under ESP transport mode (RFC 4303 §3.1.1), AES-GCM-16 with
-               64-bit ESN (RFC 4106 §5, RFC 4303 §2.2.1), as a manually keyed peer would send it
+               64-bit ESN (RFC 4106 §5, RFC 4303 §2.2.1), as a manually keyed peer would send it;
+               with --fragment SIZE cut by scapy into IPv4 fragments of at most SIZE bytes (as a
+               router on the path would, DF clear) and sent last fragment first
   frag-needed  ICMPv4 Destination Unreachable, Fragmentation Needed (RFC 792, RFC 1191 §4) quoting
                an ESP packet's IPv4 header and first 8 bytes (SPI, sequence number)
   frame        an Ethernet frame given as hex (a captured frame replayed or tampered with)
@@ -15,14 +17,17 @@ and AES-GCM ICVs are always 16 bytes (which is what the lab SAs use).
 import argparse
 import sys
 
-from scapy.all import ICMP, IP, IPv6, ICMPv6EchoRequest, Ether, Raw, sendp
+from scapy.all import ICMP, IP, IPv6, ICMPv6EchoRequest, Ether, Raw, fragment, sendp
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
 
 def inner_echo(args):
     """IPv6 Echo Request with a recognisable identifier, as red-a's ping would send it."""
+    data = b"redblack-defences"
+    if args.echo_size > len(data):
+        data += bytes(k & 0xFF for k in range(args.echo_size - len(data)))
     return IPv6(src=args.inner_src, dst=args.inner_dst, hlim=64) / ICMPv6EchoRequest(
-        id=args.echo_id, seq=1, data=b"redblack-defences")
+        id=args.echo_id, seq=1, data=data)
 
 
 def six_in_four(args):
@@ -62,6 +67,7 @@ def main():
         p.add_argument("--inner-src", required=True)
         p.add_argument("--inner-dst", required=True)
         p.add_argument("--echo-id", type=int, required=True)
+        p.add_argument("--echo-size", type=int, default=0, help="Echo Request data bytes (default: a short marker)")
 
     tunnel_args(sub.add_parser("sit"))
     esp = sub.add_parser("esp")
@@ -70,6 +76,7 @@ def main():
     esp.add_argument("--key", required=True, help="20 bytes hex: AES-128 key then 4-byte salt")
     esp.add_argument("--seq", type=int, required=True, help="low 32 bits of the sequence number")
     esp.add_argument("--esn-high", type=int, default=0, help="high 32 bits of the ESN (RFC 4303 §2.2.1)")
+    esp.add_argument("--fragment", type=int, default=0, help="cut into IPv4 fragments of at most this many bytes")
     frag = sub.add_parser("frag-needed")
     frag.add_argument("--router", required=True, help="source of the ICMP error (a router on the path)")
     frag.add_argument("--quote-src", required=True, help="the gateway's TEP (the ICMP goes to it)")
@@ -82,15 +89,23 @@ def main():
     args = parser.parse_args()
 
     if args.kind == "frame":
-        frame = Ether(bytes.fromhex(args.hex))
+        frames = [Ether(bytes.fromhex(args.hex))]
     else:
         if args.dst_mac is None:
             sys.exit(f"inject.py {args.kind}: --dst-mac is required (the target gateway's black MAC)")
         build = {"sit": six_in_four, "esp": build_esp, "frag-needed": build_frag_needed}[args.kind]
-        frame = Ether(src=args.src_mac, dst=args.dst_mac) / build(args)
-    data = bytes(frame)
-    sendp(frame, iface=args.iface, verbose=False)
-    print(data.hex())
+        packet = build(args)
+        if getattr(args, "fragment", 0):
+            # A router on the path fragments what it may (RFC 791 §3.2): DF clear.
+            packet = IP(bytes(packet))
+            packet.flags = 0
+            packets = list(reversed(fragment(packet, fragsize=args.fragment - 20)))
+        else:
+            packets = [packet]
+        frames = [Ether(src=args.src_mac, dst=args.dst_mac) / p for p in packets]
+    for frame in frames:
+        sendp(frame, iface=args.iface, verbose=False)
+    print(" ".join(bytes(frame).hex() for frame in frames))
 
 
 if __name__ == "__main__":
