@@ -138,7 +138,7 @@ export class Appliance {
       ? new IcmpErrorSender(compileTransparentIcmpSettings(red.info.mac, black.info.mac), this.generated)
       : null;
     this.pipeline = new Pipeline({
-      settings, spd: config.spd, sad: this.sad, link: this.link, icmpErrors: this.transparentIcmp, drops: this.drops, batchCapacity: batch,
+      settings, spd: config.spd, sad: this.sad, link: this.link, icmpErrors: this.transparentIcmp, transmit: this.generated, drops: this.drops, batchCapacity: batch,
     });
     this.loggedDrops = new Float64Array(this.drops.counts.length);
 

@@ -6,7 +6,7 @@
  * is counted under the reason why.
  */
 import { copyBytes } from '../wire/bytes.js';
-import { IPV4_DST, IPV4_ID, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_SRC, setIpv4Reassembled, type Ipv4Header } from '../wire/ipv4.js';
+import { IPV4_DST, IPV4_ID, IPV4_MIN_HEADER_BYTES, IPV4_PROTOCOL, IPV4_SRC, setIpv4Fragment, type Ipv4Header } from '../wire/ipv4.js';
 import { DropReason, type DropCounters } from './drop-reason.js';
 import { DEFAULT_SLOT_SIZE } from './frame-slots.js';
 
@@ -140,7 +140,7 @@ export class Ipv4Reassembly {
     }
     copyBytes(bytes, off, this.headers, d * MAX_HEADER_BYTES, headerLength);
     copyBytes(bytes, off + headerLength, this.payloads, d * this.datagramBytes, this.payloadEnd[d]);
-    setIpv4Reassembled(bytes, off, total);
+    setIpv4Fragment(bytes, off, total, 0, false);
     this.heldFragments -= count;
     this.used[d] = 0;
     this.fragmentsTaken++;

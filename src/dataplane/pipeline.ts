@@ -16,11 +16,11 @@ import { EspEncryptor } from '../ipsec/esp-outbound.js';
 import { EspDecryptor } from '../ipsec/esp-inbound.js';
 import { Direction, PacketSelectorExtractor, PacketSelectors } from '../policy/packet-selectors.js';
 import { InboundSelectorCheck, NO_MATCH, SpdAction, type SecurityPolicyDatabase } from '../policy/spd.js';
-import { readU16, readU32, writeU48 } from '../wire/bytes.js';
+import { copyBytes, readU16, readU32, writeU48 } from '../wire/bytes.js';
 import { ARP_BYTES, ARP_SENDER_IP, ARP_TARGET_IP } from '../wire/arp.js';
 import { ESP_IN_UDP_PORT } from '../wire/esp.js';
 import { ETHERNET_ADDRESSES_BYTES, ETHERNET_HEADER_BYTES, ETHERNET_SRC, EthernetHeader, NO_VLAN, VLAN_TAG_BYTES, parseEthernet, writeEthernetHeaderFrom } from '../wire/ethernet.js';
-import { IPV4_MIN_HEADER_BYTES, Ipv4Header, isIpv4Fragment, parseIpv4, reparseIpv4 } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_BYTES, Ipv4Header, copyIpv4LaterFragmentHeader, isIpv4Fragment, parseIpv4, reparseIpv4, setIpv4Fragment } from '../wire/ipv4.js';
 import { IPV6_DST, IPV6_HEADER_BYTES, IPV6_MIN_MTU, Ipv6Header, decrementHopLimit, isIpv6LinkLocal, parseIpv6 } from '../wire/ipv6.js';
 import { EtherType, IpProtocol } from '../wire/protocol.js';
 import { WireStatus } from '../wire/status.js';
@@ -36,7 +36,7 @@ import { MacLearningTable } from './mac-learning.js';
 import { peerIndexOfTep, type DataplaneSettings } from './settings.js';
 import type { LinkServices } from '../link/link-services.js';
 import { DESTINATION_UNREACHABLE_NO_ROUTE, type IcmpErrorSender } from '../link/icmp-errors.js';
-import { LinkPort } from '../link/transmit-queue.js';
+import { LinkPort, type LinkTransmitQueue } from '../link/transmit-queue.js';
 import { NeighborSend } from '../link/neighbor-table.js';
 
 /**
@@ -100,6 +100,8 @@ export class PipelineCounters {
   keepalives = 0;
   /** Frames the appliance originated that were routed (replies to packets that came through a tunnel). */
   originated = 0;
+  /** Sealed packets sent as IPv4 fragments (RFC 4303 §3.3.4); each fragment counts in toBlack. */
+  fragmented = 0;
 }
 
 /** Transmit list of one port: slot indexes to send, in order. */
@@ -119,6 +121,8 @@ export interface PipelineParts {
   readonly link: LinkServices | null;
   /** ICMP errors of the transparent role, which has no link services (the gateway role's come with `link`). */
   readonly icmpErrors?: IcmpErrorSender | null;
+  /** The transparent role's queue of generated frames (the gateway role's comes with `link`): fragments go there. */
+  readonly transmit?: LinkTransmitQueue | null;
   /** Shared with the link layer, so one set of counters explains every drop. */
   readonly drops: DropCounters;
   /** Capacity: the largest batch (FrameSlots.count). */
@@ -144,6 +148,8 @@ export class Pipeline {
   private readonly sad: SecurityAssociationDatabase;
   private readonly link: LinkServices | null;
   private readonly icmpErrors: IcmpErrorSender | null;
+  /** Where fragments after the first go (the link layer's queue); null: nothing is fragmented. */
+  private readonly transmit: LinkTransmitQueue | null;
   private readonly encryptor: EspEncryptor;
   private readonly decryptor: EspDecryptor;
   /** Policy decisions per flow (SPD, peers, 6in4 policy). */
@@ -165,6 +171,8 @@ export class Pipeline {
   private readonly blackMacHi: number;
   private readonly blackMacLo: number;
   private readonly l2Vlan: Int32Array;
+  /** Sealed IPv4 packets to send as fragments (RFC 4303 §3.3.4): the path MTU; 0 = whole. */
+  private readonly fragmentMtu: Int32Array;
   /** Routed to black: the IPv4 destination to resolve (int32 bit pattern); routed to red: unused (the inner destination is read). */
   private readonly nextHop: Int32Array;
   private readonly status: Uint8Array;
@@ -197,6 +205,7 @@ export class Pipeline {
     this.sad = parts.sad;
     this.link = parts.link;
     this.icmpErrors = parts.link?.icmpErrors ?? parts.icmpErrors ?? null;
+    this.transmit = parts.link?.transmit ?? parts.transmit ?? null;
     this.drops = parts.drops;
     this.encryptor = new EspEncryptor(parts.sad, n);
     this.decryptor = new EspDecryptor(parts.sad, n);
@@ -216,6 +225,7 @@ export class Pipeline {
     this.blackMacHi = readU16(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC);
     this.blackMacLo = readU32(this.routeMacs, ETHERNET_ADDRESSES_BYTES + ETHERNET_SRC + 2) | 0;
     this.l2Vlan = new Int32Array(n);
+    this.fragmentMtu = new Int32Array(n);
     this.nextHop = new Int32Array(n);
     this.status = new Uint8Array(n);
     this.packets = { bytes: NO_ESP_PACKETS.bytes, start: NO_ESP_PACKETS.start, length: NO_ESP_PACKETS.length, status: this.status };
@@ -404,12 +414,20 @@ export class Pipeline {
     const payload = tunnel ? length : length - outerHeader;
     const peer = this.peerOfSa(sa);
     const pathMtu = peer >= 0 ? this.pathMtu.mtu[peer] : this.settings.blackMtu;
+    const routed = this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6));
+    this.fragmentMtu[i] = 0;
     if (espWireLength(payload, outerHeader, sa.udpEncapsulated) > pathMtu) {
-      const room = largestEspPayload(pathMtu, outerHeader, sa.udpEncapsulated);
-      const fits = tunnel ? room : room + outerHeader;
-      return this.tooBig(i, fits, now);
+      // RFC 4303 §3.3.4: an IPv4 packet in transport mode that may be fragmented (DF clear) is
+      // fragmented after ESP, as it would have been without it; else the sender hears the MTU.
+      if (!tunnel && !routed && bytes[start] >>> 4 === 4 && (readU16(bytes, start + 6) & 0x4000) === 0 && this.transmit !== null) {
+        this.fragmentMtu[i] = pathMtu;
+      } else {
+        const room = largestEspPayload(pathMtu, outerHeader, sa.udpEncapsulated);
+        const fits = tunnel ? room : room + outerHeader;
+        return this.tooBig(i, fits, now);
+      }
     }
-    if (this.settings.gateway !== null && (tunnel || (bytes[start] >>> 4 === 4 && bytes[start + 9] === IpProtocol.Ipv6))) {
+    if (routed) {
       this.routeToBlack(i, sa.destinationV4);
     } else if (this.l2Vlan[i] === TWO_VLAN_TAGS) {
       return this.drop(DropReason.Unsupported);
@@ -432,8 +450,8 @@ export class Pipeline {
       mtu -= SIX_IN_FOUR_OVERHEAD;
     }
     if (bytes[s] >>> 4 === 6) return this.tooBigIpv6(i, s, n, mtu, now);
-    // IPv4 (RFC 1191 §4): DF set -> Fragmentation Needed; DF clear -> we do not fragment after
-    // ESP and must not clear DF either (RFC 3884 appendix), so it is dropped.
+    // IPv4 (RFC 1191 §4): DF set -> Fragmentation Needed, and DF is never cleared (RFC 3884
+    // appendix); DF clear where sealOrDrop cannot fragment after ESP -> dropped.
     if ((readU16(bytes, s + 6) & 0x4000) === 0) return this.drop(DropReason.Mtu);
     this.icmpErrors?.fragmentationNeeded(LinkPort.Red, bytes, this.restoreFrame(i, s), s, n, Math.max(mtu, MIN_IPV4_PATH_MTU), now);
     return this.drop(DropReason.DontFragment);
@@ -709,7 +727,8 @@ export class Pipeline {
             break;
           }
           this.counters.sealed++;
-          this.forward(i, false, now);
+          if (this.fragmentMtu[i] === 0) this.forward(i, false, now);
+          else this.forwardFragments(i, this.fragmentMtu[i], now);
           break;
         }
         case Verdict.ForwardToBlack:
@@ -731,6 +750,42 @@ export class Pipeline {
       this.counters.toBlack++;
       this.txBlack.slots[this.txBlack.count++] = i;
     }
+  }
+
+  /**
+   * Sends the sealed IPv4 packet of slot i to black as fragments of at most `mtu` bytes (RFC 791
+   * §3.2): the first in place, the others through the link layer's queue, which is sent right
+   * after this batch. Only for L2 Preserve (the received frame's MACs): nothing to resolve first.
+   */
+  private forwardFragments(i: number, mtu: number, now: number): void {
+    const queue = this.transmit!;
+    const bytes = this.slots.bytes;
+    const ip = this.slots.start[i];
+    const firstHeader = (bytes[ip] & 0x0f) * 4;
+    const payload = this.slots.length[i] - firstHeader;
+    const laterHeader = copyIpv4LaterFragmentHeader(null, 0, bytes, ip);
+    const first = (mtu - firstHeader) & ~7;
+    const later = (mtu - laterHeader) & ~7;
+    if (queue.free < Math.ceil((payload - first) / later)) {
+      this.drop(DropReason.Mtu);
+      return;
+    }
+    setIpv4Fragment(bytes, ip, firstHeader + first, 0, true);
+    this.slots.length[i] = firstHeader + first;
+    this.forward(i, false, now);
+    const frame = this.slots.start[i];
+    const l2 = ip - frame;
+    for (let offset = first; offset < payload; offset += later) {
+      const size = Math.min(later, payload - offset);
+      const at = queue.claim();
+      copyBytes(queue.slots.bytes, at, bytes, frame, l2);
+      copyIpv4LaterFragmentHeader(queue.slots.bytes, at + l2, bytes, ip);
+      copyBytes(queue.slots.bytes, at + l2 + laterHeader, bytes, ip + firstHeader + offset, size);
+      setIpv4Fragment(queue.slots.bytes, at + l2, laterHeader + size, offset, offset + size < payload);
+      queue.commit(LinkPort.Black, l2 + laterHeader + size);
+      this.counters.toBlack++;
+    }
+    this.counters.fragmented++;
   }
 
   /** Puts an Ethernet header in front of the IP packet at start[i]; false when held or dropped. */

@@ -45,6 +45,11 @@ export class LinkTransmitQueue {
     this.local = new Int32Array(this.slots.count);
   }
 
+  /** Frames that can still be queued before the next flush. */
+  get free(): number {
+    return this.slots.count - this.used;
+  }
+
   /** Bytes one frame may have. */
   get frameCapacity(): number {
     return this.slots.slotSize;

@@ -210,16 +210,49 @@ export function setIpv4LengthAndProtocol(bytes: Uint8Array, off: number, totalLe
 }
 
 /**
- * Turns the header at `off` (of the first fragment, RFC 791 §3.2) into the header of the whole
- * reassembled datagram: Total Length `totalLength`, MF and Fragment Offset cleared, DF and the
- * options kept; the checksum is summed anew.
+ * Sets the fragment fields of the header at `off` (RFC 791 §3.2): Total Length `totalLength`,
+ * Fragment Offset `offsetBytes` (a multiple of 8), MF `more`; DF and the options are kept and
+ * the checksum is summed anew. A reassembled datagram is the fragment at 0 without MF.
  */
-export function setIpv4Reassembled(bytes: Uint8Array, off: number, totalLength: number): void {
+export function setIpv4Fragment(bytes: Uint8Array, off: number, totalLength: number, offsetBytes: number, more: boolean): void {
   const headerLength = (bytes[off + IPV4_VERSION_IHL] & 0x0f) * 4;
+  const kept = readU16(bytes, off + IPV4_FLAGS_FRAGMENT) & ~(FLAG_MF | FRAGMENT_OFFSET_MASK);
   writeU16(bytes, off + IPV4_TOTAL_LENGTH, totalLength);
-  writeU16(bytes, off + IPV4_FLAGS_FRAGMENT, readU16(bytes, off + IPV4_FLAGS_FRAGMENT) & ~(FLAG_MF | FRAGMENT_OFFSET_MASK));
+  writeU16(bytes, off + IPV4_FLAGS_FRAGMENT, kept | (more ? FLAG_MF : 0) | ((offsetBytes >>> 3) & FRAGMENT_OFFSET_MASK));
   writeU16(bytes, off + IPV4_CHECKSUM, 0);
   writeU16(bytes, off + IPV4_CHECKSUM, internetChecksum(bytes, off, headerLength));
+}
+
+/** RFC 791 §3.1: the option type's copied flag, set on options every fragment carries. */
+const OPTION_COPIED = 0x80;
+
+/**
+ * Copies to `dst[to]` the header of a later fragment of the datagram whose (checked) header is at
+ * `src[from]`: the fixed 20 bytes and only the options with the copied flag (RFC 791 §3.1, §3.2),
+ * padded with End of Option List to 32 bits, IHL set to match. Returns the header length; the
+ * fragment fields and checksum are setIpv4Fragment's. With `dst` null it only measures.
+ */
+export function copyIpv4LaterFragmentHeader(dst: Uint8Array | null, to: number, src: Uint8Array, from: number): number {
+  const end = from + (src[from + IPV4_VERSION_IHL] & 0x0f) * 4;
+  let length = IPV4_MIN_HEADER_BYTES;
+  if (dst !== null) for (let k = 0; k < IPV4_MIN_HEADER_BYTES; k++) dst[to + k] = src[from + k];
+  let i = from + IPV4_OPTIONS;
+  while (i < end) {
+    const type = src[i];
+    if (type === OPTION_END) break;
+    const optionLength = type === OPTION_NOP ? 1 : src[i + 1];
+    if ((type & OPTION_COPIED) !== 0) {
+      if (dst !== null) for (let k = 0; k < optionLength; k++) dst[to + length + k] = src[i + k];
+      length += optionLength;
+    }
+    i += optionLength;
+  }
+  const padded = (length + 3) & ~3;
+  if (dst !== null) {
+    for (let k = length; k < padded; k++) dst[to + k] = OPTION_END;
+    dst[to + IPV4_VERSION_IHL] = (IPV4_VERSION << 4) | (padded / 4);
+  }
+  return padded;
 }
 
 /** The ECN codepoint (RFC 3168 §5) of the header at `off`. */

@@ -18,7 +18,8 @@ import { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { packageRoot } from '../../src/platform/package-root.js';
 import { readU16, readU32 } from '../../src/wire/bytes.js';
 import { NO_VLAN, writeEthernetHeader } from '../../src/wire/ethernet.js';
-import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
+import { Ipv4Header, parseIpv4, writeIpv4Header } from '../../src/wire/ipv4.js';
+import { WireStatus } from '../../src/wire/status.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, frameOf, loadSlot } from './gateway-fixture.js';
@@ -37,18 +38,18 @@ function protector(file: string) {
   const transmit = new LinkTransmitQueue();
   const icmpErrors = new IcmpErrorSender(compileTransparentIcmpSettings('02:00:00:00:0a:01', '02:00:00:00:0a:02'), transmit);
   const drops = new DropCounters();
-  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500), spd: config.spd, sad, link: null, icmpErrors, drops, batchCapacity: 8 });
+  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500), spd: config.spd, sad, link: null, icmpErrors, transmit, drops, batchCapacity: 8 });
   return { pipeline, transmit };
 }
 
-/** Router A's own 6in4 packet to router B (a frame from A's MAC to B's), IPv6 payload of `payload` bytes. */
-function sixInFourFrame(payload: number, innerSource = ipv6Bytes('2001:db8:a::1')): Uint8Array {
+/** Router A's own 6in4 packet to router B (a frame from A's MAC to B's), IPv6 payload of `payload` bytes; DF set unless `dontFragment` is false. */
+function sixInFourFrame(payload: number, innerSource = ipv6Bytes('2001:db8:a::1'), dontFragment = true): Uint8Array {
   const ipv6Length = 40 + payload;
   const buf = new Uint8Array(14 + 20 + ipv6Length);
   writeEthernetHeader(buf, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
   const outer = new Ipv4Header();
   outer.totalLength = 20 + ipv6Length;
-  outer.dontFragment = true;
+  outer.dontFragment = dontFragment;
   outer.ttl = 64;
   outer.protocol = 41;
   outer.src = ROUTER_A;
@@ -188,6 +189,60 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     expect([icmp[34], icmp[35]]).toEqual([3, 4]);
     // 20 (IPv4) + 16 (ESP header, IV) + payload + pad + 2 + 16 (ICV) <= 1500 -> 1466.
     expect(readU16(icmp, 34 + 6)).toBe(1466);
+  });
+});
+
+describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation after ESP)', () => {
+  /** The black frames A put out for the batch it just processed: the first fragment in place, the others from its link queue. */
+  function blackFrames(a: ReturnType<typeof protector>, red: FrameSlots): Uint8Array[] {
+    const t = a.transmit;
+    const queued = Array.from(t.black.subarray(0, t.blackCount), (slot) => t.slots.bytes.slice(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]));
+    return [...Array.from(a.pipeline.txBlack.slots.subarray(0, a.pipeline.txBlack.count), (i) => frameOf(red, i)), ...queued];
+  }
+
+  it('sends the sealed packet as IPv4 fragments within the black MTU, which the far side reassembles into the router\'s packet', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const b = protector('transparent-6in4-b.yaml');
+    const original = sixInFourFrame(1500 - 20 - 40, ipv6Bytes('2001:db8:a::1'), false);
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, original);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    expect(a.pipeline.counters).toMatchObject({ sealed: 1, fragmented: 1, toBlack: 2 });
+    const frames = blackFrames(a, red);
+    expect(frames).toHaveLength(2);
+    const header = new Ipv4Header();
+    let payload = 0;
+    for (const [k, f] of frames.entries()) {
+      expect(f.subarray(0, 12)).toEqual(original.subarray(0, 12));
+      expect(parseIpv4(f, 14, f.length - 14, header)).toBe(WireStatus.Ok);
+      expect(header.totalLength).toBeLessThanOrEqual(1500);
+      expect([header.protocol, header.src, header.dst, header.id, header.dontFragment]).toEqual([50, ROUTER_A, ROUTER_B, 0, false]);
+      expect([header.fragmentOffset, header.moreFragments]).toEqual([payload, k === 0]);
+      payload += header.payloadLength;
+    }
+    expect(frames[0].length).toBe(14 + 1500 - ((1500 - 20) % 8));
+
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, frames[1]);
+    loadSlot(black, 1, frames[0]);
+    b.pipeline.processBatch(Port.Black, black, 2, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(b.pipeline.reassembly.reassembled).toBe(1);
+    expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
+  });
+
+  it('drops it under mtu when the link queue has no room for the later fragments', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    while (a.transmit.free > 0) {
+      a.transmit.claim();
+      a.transmit.commit(0, 60);
+    }
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, sixInFourFrame(1500 - 20 - 40, ipv6Bytes('2001:db8:a::1'), false));
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.txBlack.count).toBe(0);
+    expect(a.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
   });
 });
 

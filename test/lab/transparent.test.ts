@@ -308,6 +308,28 @@ describe.each(TUNNELS)('transparent protector, $name', (tunnel) => {
     expect((after.a.drops[INGRESS_FILTER] ?? 0) - (before.a.drops[INGRESS_FILTER] ?? 0)).toBe(1);
   });
 
+  it('fragments a DF-clear packet too big once sealed after ESP, and router B gets it byte for byte (RFC 4303 §3.3.4)', async () => {
+    const { redA, redB } = ns();
+    const big = tunnelPacket(tunnel, 'a', 'a', 1500, false);
+    const before = await status();
+    const capture = await startWanCapture(topology, { maxSeconds: 30, maxPackets: 100 });
+    let pcap: Uint8Array;
+    try {
+      expect(await tunnelExchange(redA, redB, tunnel.protocol, [big])).toEqual([big]);
+    } finally {
+      pcap = await capture.stop();
+    }
+    const wire = summarizeCapture(pcap);
+    // Two ESP fragments on wan, nothing clear.
+    expect(wire.counts.esp).toBe(2);
+    expect(wire.counts.clearIpv6InIpv4 + wire.counts.clearIpv4InIpv4).toBe(0);
+    expect(Buffer.from(pcap).indexOf(MARKER)).toBe(-1);
+    const after = await status();
+    expect(after.a.pipeline.fragmented - before.a.pipeline.fragmented).toBe(1);
+    expect(after.b.pipeline.reassembled - before.b.pipeline.reassembled).toBe(1);
+    expect(after.b.drops).toEqual(before.b.drops);
+  });
+
   it('answers a DF packet too big for ESP with ICMP Fragmentation Needed, and never clears DF (RFC 3884 appendix)', async () => {
     const { redA, redB } = ns();
     const before = await status();

@@ -9,6 +9,8 @@ import {
   parseIpv4,
   parseIpv4Quote,
   readIpv4Ecn,
+  copyIpv4LaterFragmentHeader,
+  setIpv4Fragment,
   setIpv4LengthAndProtocol,
   writeIpv4Ecn,
   writeIpv4Header,
@@ -262,5 +264,44 @@ describe('TTL and ECN updates', () => {
     const h = new Ipv4Header();
     expect(parseIpv4(b, 0, b.length, h)).toBe(WireStatus.Ok);
     expect(h.tos).toBe(0xbb);
+  });
+});
+
+describe('fragment headers (RFC 791 §3.2)', () => {
+  /** A header with Record Route (not copied), NOP, and Stream ID (type 0x88: copied), then 8 payload bytes. */
+  const ROUTED = '48000028 4242 0000 4032 0000 c0000201 c0000202 07070400 000000 01 88041234' + '00'.repeat(8);
+
+  it('sets the fragment fields of a header, keeps DF and options, and the checksum verifies', () => {
+    const b = hex(WITH_OPTIONS);
+    setIpv4Fragment(b, 0, 0x25, 1480, true);
+    const h = new Ipv4Header();
+    expect(parseIpv4(b, 0, b.length, h)).toBe(WireStatus.Ok);
+    expect([h.moreFragments, h.fragmentOffset, h.dontFragment, h.headerLength]).toEqual([true, 1480, true, 28]);
+    setIpv4Fragment(b, 0, 0x25, 0, false);
+    expect(parseIpv4(b, 0, b.length, h)).toBe(WireStatus.Ok);
+    expect(isIpv4Fragment(h)).toBe(false);
+    expect(b).toEqual(hex(WITH_OPTIONS));
+  });
+
+  it('copies only the options with the copied flag into a later fragment\'s header, padded to 32 bits', () => {
+    const src = hex(ROUTED);
+    reseal(src);
+    expect(copyIpv4LaterFragmentHeader(null, 0, src, 0)).toBe(24);
+    const dst = new Uint8Array(40).fill(0xee);
+    expect(copyIpv4LaterFragmentHeader(dst, 4, src, 0)).toBe(24);
+    expect(dst[4]).toBe(0x46);
+    expect(dst.subarray(5, 24)).toEqual(src.subarray(1, 20));
+    expect(dst.subarray(24, 28)).toEqual(hex('88041234'));
+    expect(dst[28]).toBe(0xee);
+    // Without copied options only the fixed header remains.
+    expect(copyIpv4LaterFragmentHeader(null, 0, hex(WITH_OPTIONS), 0)).toBe(20);
+    // A copied option of odd length is padded with End of Option List.
+    const odd = hex('47000020 0001 0000 4032 0000 c0000201 c0000202 01 830304 00000000');
+    expect(copyIpv4LaterFragmentHeader(dst, 0, odd, 0)).toBe(24);
+    expect(dst.subarray(20, 24)).toEqual(hex('83030400'));
+    setIpv4Fragment(dst, 0, 24, 8, false);
+    const h = new Ipv4Header();
+    expect(parseIpv4(dst, 0, 24, h)).toBe(WireStatus.Ok);
+    expect([h.headerLength, h.fragmentOffset, h.totalLength]).toEqual([24, 8, 24]);
   });
 });
