@@ -30,6 +30,10 @@ export function checkTunnelModeEntries(
       issues.add(`${path}.mode`, 'tunnel mode needs the gateway role: add a gateway block (RFC 4891 App. A), or protect the router\'s tunnel packets in transport mode (RFC 3884)');
       continue;
     }
+    if (entry.selector.family === 4) {
+      // The inner packet of a tunnel is delivered to red as routed IPv6; IPv4 crosses the gateway as a bridge.
+      issues.add(`spd[${entry.index}].local`, 'is IPv4, but tunnel mode carries the red site\'s IPv6 (RFC 4891 App. A) and the gateway bridges IPv4: bypass it, or protect it in transport mode');
+    }
     if (gateway === null) continue;
     if (tunnel.family !== 4) {
       issues.add(`${path}.tunnel.local`, 'is IPv6, but the gateway\'s tunnel endpoint is IPv4: use gateway.tep and the peer\'s TEP as outer addresses');

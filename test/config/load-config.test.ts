@@ -261,6 +261,13 @@ spd: []
     const e2 = rejection(noPeer);
     expect(where(e2)).toEqual([`spd[0].protect.tunnel.remote@${lineOf(noPeer, 'mode: tunnel')}`]);
     expect(e2.issues[0].message).toBe('192.0.2.2 is not the TEP of any peer: add it under peers with the prefixes behind it');
+    // IPv4 selectors: the far gateway could only drop what such an entry seals.
+    const ipv4 = `${HEAD}${GATEWAY}peers:
+  - { name: b, tep: 192.0.2.2, prefixes: [2001:db8:b::/48] }
+${tunnelEntry.replace('2001:db8:a::/64', '198.51.100.0/24').replace('2001:db8:b::/48', '203.0.113.0/24')}`;
+    const e3 = rejection(ipv4);
+    expect(where(e3)).toEqual([`spd[0].local@${lineOf(ipv4, '198.51.100.0/24')}`]);
+    expect(e3.issues[0].message).toContain('tunnel mode carries the red site\'s IPv6');
   });
 
   it('checks peers against the gateway: own TEP, on-link unless a next hop is set, IPv6 prefixes only', () => {
