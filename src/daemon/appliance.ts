@@ -118,7 +118,7 @@ export class Appliance {
     this.sad.on('expire', (sa) => log(`SA ${describeSa(sa)} expired and was removed (keys zeroized)`));
 
     const blackMtu = config.interfaces.black.mtu ?? black.info.mtu;
-    const settings = dataplaneSettings(config, blackMtu);
+    const settings = dataplaneSettings(config, blackMtu, config.interfaces.red.mtu ?? red.info.mtu);
     this.link = config.gateway === null ? null : new LinkServices(compileLinkSettings({
       redMac: red.info.mac,
       blackMac: black.info.mac,
@@ -269,7 +269,8 @@ export class Appliance {
       sas,
       pipeline: {
         ...this.pipeline.counters, pmtuUpdates: this.pipeline.pathMtu.updates, txErrors: this.txErrors,
-        fragmentsTaken: this.pipeline.reassembly.fragmentsTaken, reassembled: this.pipeline.reassembly.reassembled, fragmentsHeld: this.pipeline.reassembly.heldFragments,
+        fragments: this.pipeline.reassembly.fragments, fragmentsReassembled: this.pipeline.reassembly.fragmentsReassembled,
+        fragmentsHeld: this.pipeline.reassembly.heldFragments, reassembled: this.pipeline.reassembly.reassembled,
       },
       flowCache: { ...this.pipeline.decisions.flows.counters },
       drops: this.drops.snapshot(),
@@ -314,13 +315,14 @@ function usesUdpEncapsulation(config: ApplianceConfig): boolean {
 }
 
 /** The data plane's view of a configuration. */
-export function dataplaneSettings(config: ApplianceConfig, blackMtu: number): DataplaneSettings {
+export function dataplaneSettings(config: ApplianceConfig, blackMtu: number, redMtu: number): DataplaneSettings {
   const peers = config.peers.map((p) => ({ name: p.name, tep: p.tep, prefixes: p.prefixes.map((x) => remoteRangeSelector(x.range)) }));
   return {
     gateway: config.gateway === null ? null : { tep: config.gateway.tep },
     bridge: config.bridgeIpv4,
     peers,
     blackMtu,
+    redMtu,
     // RFC 4213 §3.3: the outer TTL is a tunnel parameter; the appliance uses its default one.
     tunnelTtl: DEFAULT_TTL,
   };

@@ -50,7 +50,7 @@ export const DropReason = Object.freeze({
   IkeUnavailable: 19,
   /** ECN CE on the outer header of a Not-ECT inner packet (RFC 6040 §4.2). */
   EcnIncompatible: 20,
-  /** The transmit call failed or the link was down. */
+  /** The transmit call failed or the link was down, or a queue had no room for the frame. */
   TxError: 21,
   /** An inner DF bit was set and the packet would need fragmenting (RFC 3884 appendix). */
   DontFragment: 22,
@@ -58,12 +58,14 @@ export const DropReason = Object.freeze({
   OwnSourceMac: 23,
   /** A fragment whose datagram did not complete within the reassembly timeout (RFC 791 §3.2). */
   FragmentTimeout: 24,
-  /** A fragment overlapping another of its datagram (duplicates too): the datagram is discarded (RFC 5722 §4, as Linux does for IPv4). */
+  /** A fragment overlapping another of its datagram: the datagram is discarded (RFC 5722 §4, as Linux does for IPv4). */
   FragmentOverlap: 25,
   /** A fragment of a datagram longer than a frame slot holds, or cut into more fragments than the appliance keeps. */
   FragmentTooBig: 26,
   /** A fragment given up to make room: more datagrams were being reassembled at once than the table holds. */
   FragmentTableFull: 27,
+  /** A fragment whose bytes are already held (a duplicate): dropped alone, its datagram kept (RFC 5722 erratum 3089). */
+  FragmentDuplicate: 28,
 });
 
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];

@@ -24,6 +24,9 @@ export interface FrameSlotsOptions {
  */
 export const DEFAULT_SLOT_SIZE = 2112;
 
+/** Bytes kept free in front of each received frame for outer headers. */
+export const DEFAULT_HEADROOM = 128;
+
 export class FrameSlots {
   readonly count: number;
   readonly slotSize: number;
@@ -39,7 +42,7 @@ export class FrameSlots {
   constructor(options: FrameSlotsOptions = {}) {
     this.count = options.count ?? 256;
     this.slotSize = options.slotSize ?? DEFAULT_SLOT_SIZE;
-    this.headroom = options.headroom ?? 128;
+    this.headroom = options.headroom ?? DEFAULT_HEADROOM;
     if (!Number.isInteger(this.count) || this.count < 1 || this.count > 65536) {
       throw new RangeError(`frame slots: count must be an integer from 1 to 65536, got ${this.count}`);
     }

@@ -419,7 +419,7 @@ export class Pipeline {
     if (espWireLength(payload, outerHeader, sa.udpEncapsulated) > pathMtu) {
       // RFC 4303 §3.3.4: an IPv4 packet in transport mode that may be fragmented (DF clear) is
       // fragmented after ESP, as it would have been without it; else the sender hears the MTU.
-      if (!tunnel && !routed && bytes[start] >>> 4 === 4 && (readU16(bytes, start + 6) & 0x4000) === 0 && this.transmit !== null) {
+      if (!tunnel && !routed && ipv4 !== null && !ipv4.dontFragment && this.transmit !== null) {
         this.fragmentMtu[i] = pathMtu;
       } else {
         const room = largestEspPayload(pathMtu, outerHeader, sa.udpEncapsulated);
@@ -524,7 +524,7 @@ export class Pipeline {
     const gw = this.settings.gateway;
     const toUs = gw !== null && h.dst === gw.tep;
     // RFC 4303 §3.4.1: reassembly comes before any IPsec processing.
-    const reassembled = isIpv4Fragment(h) && (toUs || this.reassemblesFor(h));
+    const reassembled = isIpv4Fragment(h) && this.reassembles(h, toUs);
     if (reassembled) {
       const result = this.reassembly.add(bytes, l3, h, this.slots.limit(i), now);
       if (result === FRAGMENT_HELD) return Verdict.Consumed;
@@ -637,6 +637,8 @@ export class Pipeline {
       if (!this.decisions.innerSourceAllowed(this.sel, this.peerOfSa(sa))) return this.drop(DropReason.IngressFilter);
     }
     if (this.l2Vlan[i] === TWO_VLAN_TAGS) return this.drop(DropReason.Unsupported);
+    // A reassembled datagram may be larger than red's link takes.
+    if (n > this.settings.redMtu) return this.drop(DropReason.Mtu);
     this.l2Mode[i] = L2Mode.Preserve;
     return Verdict.ForwardToRed;
   }
@@ -683,6 +685,11 @@ export class Pipeline {
       return Verdict.Consumed;
     }
     this.setPacket(i, start, length);
+    // RFC 4443 §3.2: red's link cannot take it (a reassembled datagram may be larger than any frame).
+    if (length > this.settings.redMtu) {
+      link.packetTooBigFromTunnel(bytes, this.selfFrame(start), start, length, this.settings.redMtu, now);
+      return this.drop(DropReason.Mtu);
+    }
     // RFC 8200 §3 / RFC 4443 §3.3, as for packets from red; the error goes back through the tunnel.
     if (decrementHopLimit(bytes, start) !== WireStatus.Ok) {
       link.timeExceededFromTunnel(bytes, this.selfFrame(start), start, length, now);
@@ -767,7 +774,8 @@ export class Pipeline {
     const first = (mtu - firstHeader) & ~7;
     const later = (mtu - laterHeader) & ~7;
     if (queue.free < Math.ceil((payload - first) / later)) {
-      this.drop(DropReason.Mtu);
+      queue.overflows++;
+      this.drop(DropReason.TxError);
       return;
     }
     setIpv4Fragment(bytes, ip, firstHeader + first, 0, true);
@@ -874,16 +882,19 @@ export class Pipeline {
     return h.payloadLength >= 8 ? readU16(this.slots.bytes, h.payloadOffset + UDP_DST_PORT) : -1;
   }
 
-  /** Transparent role: does the SAD hold an inbound SA for this ESP packet's SPI and destination? */
   /**
-   * Transparent role: a fragment is reassembled when it is ESP (or UDP, RFC 3948) between the
-   * outer addresses of an inbound SA; other fragments cross untouched, as a bridge passes them.
+   * Which fragments are worth a datagram's room in the reassembly table: those for our TEP from
+   * a peer's TEP (other fragments for us stay fragments, which nothing takes), and ESP (or UDP,
+   * RFC 3948) between the outer addresses of an inbound SA; other fragments cross untouched, as
+   * a bridge passes them.
    */
-  private reassemblesFor(h: Ipv4Header): boolean {
+  private reassembles(h: Ipv4Header, toUs: boolean): boolean {
+    if (toUs) return this.peerByTep(h.src | 0) >= 0;
     const udp = h.protocol === IpProtocol.Udp;
     return (udp || h.protocol === IpProtocol.Esp) && this.sad.hasInboundBetween(h.src | 0, h.dst | 0, udp);
   }
 
+  /** Transparent role: does the SAD hold an inbound SA for this ESP packet's SPI and destination? */
   private decryptorKnows(bytes: Uint8Array, l3: number): boolean {
     const h = this.v4;
     let esp = h.payloadOffset;

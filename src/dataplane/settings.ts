@@ -27,6 +27,8 @@ export interface DataplaneSettings {
   readonly peers: readonly PeerSettings[];
   /** MTU of the black link: the starting path MTU toward every peer. */
   readonly blackMtu: number;
+  /** MTU of the red link: what goes out there must fit (reassembled datagrams may not). */
+  readonly redMtu: number;
   /** TTL of 6in4 outer headers (RFC 4213 §3.3). */
   readonly tunnelTtl: number;
 }

@@ -130,6 +130,13 @@ export class LinkServices {
     this.transmit.routeLocally(mark);
   }
 
+  /** Packet Too Big (RFC 4443 §3.2) about a packet out of a tunnel that red's MTU cannot take, routed back like timeExceededFromTunnel. */
+  packetTooBigFromTunnel(bytes: Uint8Array, frameStart: number, ipStart: number, ipLength: number, mtu: number, now: number): void {
+    const mark = this.transmit.redCount;
+    this.icmpErrors.packetTooBig(bytes, frameStart, ipStart, ipLength, mtu, now);
+    this.transmit.routeLocally(mark);
+  }
+
   /** An ARP frame from black. Returns -1 when consumed, else the DropReason to count. */
   receiveBlack(bytes: Uint8Array, start: number, length: number, now: number): number {
     if (!this.addressedTo(bytes, start, length, this.settings.blackMac)) return DropReason.Unsupported;

@@ -59,19 +59,25 @@ export function isIpv4Fragment(h: Ipv4Header): boolean {
   return h.moreFragments || h.fragmentOffset !== 0;
 }
 
-/** Checks the option list: EOL and NOP are one byte, every other option has a length >= 2 inside the area (RFC 791 §3.1). */
+/**
+ * The length of the option at bytes[i] in an option area ending at `end` (RFC 791 §3.1): 1 for
+ * No Operation, the length byte for the others; 0 for End of Option List; -1 when it does not fit.
+ */
+function ipv4OptionLength(bytes: Uint8Array, i: number, end: number): number {
+  const type = bytes[i];
+  if (type === OPTION_END) return 0;
+  if (type === OPTION_NOP) return 1;
+  if (i + 1 >= end) return -1;
+  const length = bytes[i + 1];
+  return length < 2 || i + length > end ? -1 : length;
+}
+
+/** Checks the option list: every option fits the header area (RFC 791 §3.1). */
 function checkOptions(bytes: Uint8Array, off: number, end: number): WireStatus {
-  let i = off;
-  while (i < end) {
-    const type = bytes[i];
-    if (type === OPTION_END) return WireStatus.Ok;
-    if (type === OPTION_NOP) {
-      i += 1;
-      continue;
-    }
-    if (i + 1 >= end) return WireStatus.BadOption;
-    const length = bytes[i + 1];
-    if (length < 2 || i + length > end) return WireStatus.BadOption;
+  for (let i = off; i < end;) {
+    const length = ipv4OptionLength(bytes, i, end);
+    if (length === 0) return WireStatus.Ok;
+    if (length < 0) return WireStatus.BadOption;
     i += length;
   }
   return WireStatus.Ok;
@@ -236,12 +242,10 @@ export function copyIpv4LaterFragmentHeader(dst: Uint8Array | null, to: number, 
   const end = from + (src[from + IPV4_VERSION_IHL] & 0x0f) * 4;
   let length = IPV4_MIN_HEADER_BYTES;
   if (dst !== null) for (let k = 0; k < IPV4_MIN_HEADER_BYTES; k++) dst[to + k] = src[from + k];
-  let i = from + IPV4_OPTIONS;
-  while (i < end) {
-    const type = src[i];
-    if (type === OPTION_END) break;
-    const optionLength = type === OPTION_NOP ? 1 : src[i + 1];
-    if ((type & OPTION_COPIED) !== 0) {
+  for (let i = from + IPV4_OPTIONS; i < end;) {
+    const optionLength = ipv4OptionLength(src, i, end);
+    if (optionLength <= 0) break;
+    if ((src[i] & OPTION_COPIED) !== 0) {
       if (dst !== null) for (let k = 0; k < optionLength; k++) dst[to + length + k] = src[i + k];
       length += optionLength;
     }

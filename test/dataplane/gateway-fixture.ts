@@ -76,6 +76,8 @@ function u32(v: number): Uint8Array {
 export interface GatewayPairOptions {
   backend?: AeadBackend;
   blackMtu?: number;
+  /** B's red MTU (A's is 1500). */
+  redMtuB?: number;
   batch?: number;
   /** SPD entries ahead of the fixture's own (sit PROTECT, IPv4 bypass). */
   policy?: SpdEntryConfig[];
@@ -99,6 +101,7 @@ export function gatewayPair(options: GatewayPairOptions = {}): { a: Gateway; b: 
       bridge: true,
       peers: [{ name: 'peer', tep: peer, prefixes: [selector({ local: '::/0', remote: peerPrefix })] }],
       blackMtu: options.blackMtu ?? 1500,
+      redMtu: self === TEP_B ? options.redMtuB ?? 1500 : 1500,
       tunnelTtl: 64,
     };
     const drops = new DropCounters();

@@ -77,9 +77,7 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
         expect(h.dontFragment).toBe(true);
         expect(drops.total()).toBe(0);
         expect(r.reassembled).toBe(1);
-        expect(r.fragmentsTaken).toBe(fragments.length);
-        expect(r.heldFragments).toBe(0);
-        expect(r.pending).toBe(0);
+        expect([r.fragments, r.fragmentsReassembled, r.heldFragments]).toEqual([fragments.length, fragments.length, 0]);
       },
     ), { numRuns: 200 });
   });
@@ -94,17 +92,16 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
     expect(slot.add(one[1])).toBe(FRAGMENT_HELD);
     expect(slot.add(one[2])).toBe(DATAGRAM_REASSEMBLED);
     expect(slot.whole()[5]).toBe(1);
-    expect(r.pending).toBe(1);
+    expect(r.heldFragments).toBe(2);
     expect(slot.add(two[1])).toBe(DATAGRAM_REASSEMBLED);
     expect(slot.whole()[5]).toBe(2);
   });
 
-  it('discards the whole datagram on an overlapping fragment, a duplicate, or two different ends (RFC 5722 §4)', () => {
+  it('discards the whole datagram on an overlapping fragment, or on two different ends (RFC 5722 §4)', () => {
     const cases: FragmentCut[][] = [
       [{ start: 0, end: 64, more: true }, { start: 56, end: 100, more: false }],
-      [{ start: 0, end: 64, more: true }, { start: 0, end: 64, more: true }],
+      [{ start: 8, end: 64, more: true }, { start: 0, end: 16, more: true }],
       [{ start: 0, end: 32, more: true }, { start: 64, end: 96, more: false }, { start: 96, end: 104, more: false }],
-      [{ start: 64, end: 100, more: false }, { start: 64, end: 96, more: false }],
       // A "last" fragment ending before data already held.
       [{ start: 64, end: 128, more: true }, { start: 0, end: 64, more: false }],
     ];
@@ -115,8 +112,25 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
       expect(slot.add(fragments[fragments.length - 1])).toBe(DropReason.FragmentOverlap);
       // The fragments held before count here; the one in hand is the caller's to count.
       expect(drops.snapshot()).toEqual({ 'fragment-overlap': fragments.length - 1 });
-      expect(r.pending).toBe(0);
       expect(r.heldFragments).toBe(0);
+    }
+  });
+
+  it('drops only a duplicate, a fragment inside one it holds, and completes the datagram (RFC 5722 erratum 3089)', () => {
+    const cases: FragmentCut[][] = [
+      [{ start: 0, end: 64, more: true }, { start: 0, end: 64, more: true }, { start: 64, end: 100, more: false }],
+      [{ start: 64, end: 100, more: false }, { start: 64, end: 96, more: false }, { start: 0, end: 64, more: true }],
+    ];
+    for (const cuts of cases) {
+      const { drops, r, slot } = setup();
+      const original = datagram(100);
+      const fragments = fragmentIpv4(original, cuts);
+      expect(slot.add(fragments[0])).toBe(FRAGMENT_HELD);
+      expect(slot.add(fragments[1])).toBe(DropReason.FragmentDuplicate);
+      expect(slot.add(fragments[2])).toBe(DATAGRAM_REASSEMBLED);
+      expect(slot.whole()).toEqual(original);
+      expect(drops.total()).toBe(0);
+      expect([r.fragments, r.fragmentsReassembled, r.heldFragments]).toEqual([3, 2, 0]);
     }
   });
 
@@ -126,7 +140,7 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
     expect(slot.add(odd)).toBe(DropReason.Malformed);
     const [empty] = fragmentIpv4(datagram(100), [{ start: 8, end: 8, more: false }]);
     expect(slot.add(empty)).toBe(DropReason.Malformed);
-    expect(r.pending).toBe(0);
+    expect(r.heldFragments).toBe(0);
   });
 
   it('gives up on a datagram after the timeout, counting what it held under fragment-timeout', () => {
@@ -135,9 +149,9 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
     expect(slot.add(fragments[0], 1000)).toBe(FRAGMENT_HELD);
     expect(slot.add(fragments[1], 1000)).toBe(FRAGMENT_HELD);
     r.age(1000 + REASSEMBLY_TIMEOUT_MS - 1);
-    expect(r.pending).toBe(1);
+    expect(r.heldFragments).toBe(2);
     r.age(1000 + REASSEMBLY_TIMEOUT_MS);
-    expect(r.pending).toBe(0);
+    expect(r.heldFragments).toBe(0);
     expect(drops.snapshot()).toEqual({ 'fragment-timeout': 2 });
     // A late fragment of an expired datagram starts afresh, even before age() ran.
     expect(slot.add(fragments[0], 2000)).toBe(FRAGMENT_HELD);
@@ -153,10 +167,20 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
     expect(slot.add(first(2)[0], 20)).toBe(FRAGMENT_HELD);
     expect(slot.add(first(3)[0], 30)).toBe(FRAGMENT_HELD);
     expect(drops.snapshot()).toEqual({ 'fragment-table-full': 1 });
-    expect(r.pending).toBe(2);
+    expect(r.heldFragments).toBe(2);
     // Datagram 2 survived and completes.
     expect(slot.add(first(2)[1], 40)).toBe(FRAGMENT_HELD);
     expect(slot.add(first(2)[2], 40)).toBe(DATAGRAM_REASSEMBLED);
+    // A fragment refused on sight (ending past any datagram it keeps) evicts nothing.
+    expect(slot.add(first(4)[0], 50)).toBe(FRAGMENT_HELD);
+    const far = fragmentIpv4(datagram(4000, 5), [{ start: 3000, end: 3200, more: true }]);
+    expect(slot.add(far[0], 60)).toBe(DropReason.FragmentTooBig);
+    expect(drops.snapshot()).toEqual({ 'fragment-table-full': 1 });
+    expect(r.heldFragments).toBe(2);
+  });
+
+  it('needs room for at least one datagram', () => {
+    expect(() => new Ipv4Reassembly(new DropCounters(), { datagrams: 0 })).toThrow(/datagrams must be an integer of at least 1, got 0/);
   });
 
   it('refuses datagrams longer than its buffer or than the frame slot, and more fragments than it keeps (fragment-too-big)', () => {
@@ -175,7 +199,7 @@ describe('IPv4 reassembly (RFC 791 §3.2, RFC 815)', () => {
       expect(small.add(fragments[0])).toBe(FRAGMENT_HELD);
       expect(small.add(fragments[1])).toBe(DropReason.FragmentTooBig);
       expect(drops.snapshot()).toEqual({ 'fragment-too-big': 1 });
-      expect(r.pending).toBe(0);
+      expect(r.heldFragments).toBe(0);
     }
     {
       const { drops, slot } = setup();

@@ -398,7 +398,7 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
     expect(b.pipeline.drops.snapshot()).toEqual({});
     expect(b.pipeline.txRed.count).toBe(1);
     expect(frameOf(slots, b.pipeline.txRed.slots[0]).slice(14)).toEqual(expected);
-    expect(b.pipeline.reassembly).toMatchObject({ fragmentsTaken: 3, reassembled: 1, heldFragments: 0 });
+    expect(b.pipeline.reassembly).toMatchObject({ fragments: 3, fragmentsReassembled: 3, reassembled: 1, heldFragments: 0 });
     expect(b.pipeline.counters.opened).toBe(1);
   });
 
@@ -411,6 +411,31 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
     b.pipeline.processBatch(Port.Black, slots, fragments.length, 0);
     expect(b.pipeline.txRed.count).toBe(0);
     expect(b.pipeline.drops.snapshot()).toEqual({ 'icv-failure': 1 });
+  });
+
+  it('answers a packet out of the tunnel too big for red\'s MTU with Packet Too Big, routed back into the tunnel', () => {
+    const { a, b } = gatewayPair({ redMtuB: 1280 });
+    const slotsA = new FrameSlots({ count: 8 });
+    loadSlot(slotsA, 0, ping6Frame(1300));
+    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    const slotsB = new FrameSlots({ count: 8 });
+    loadSlot(slotsB, 0, frameOf(slotsA, a.pipeline.txBlack.slots[0]));
+    b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
+    expect(b.pipeline.txRed.count).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
+    expect(b.link.icmpErrors.counters.packetTooBigSent).toBe(1);
+    // The error goes to host A through the tunnel: B routes it as its own packet (Port.Local).
+    const local = new FrameSlots({ count: 8 });
+    expect(b.link.transmit.takeLocal(local)).toBe(1);
+    b.pipeline.processBatch(Port.Local, local, 1, 0);
+    expect(b.pipeline.txBlack.count).toBe(1);
+    const slotsBack = new FrameSlots({ count: 8 });
+    loadSlot(slotsBack, 0, frameOf(local, b.pipeline.txBlack.slots[0]));
+    a.pipeline.processBatch(Port.Black, slotsBack, 1, 0);
+    const error = frameOf(slotsBack, a.pipeline.txRed.slots[0]);
+    // ICMPv6 Packet Too Big (type 2) with MTU 1280, to host A.
+    expect([error[14 + 40], readU32(error, 14 + 44)]).toEqual([2, 1280]);
+    expect(error.subarray(14 + 24, 14 + 40)).toEqual(ADDR.hostA);
   });
 
   it('bridges fragments that are not for its TEP untouched (IPv4 the SPD bypasses), without reassembling them', () => {
@@ -434,7 +459,7 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
     expect(a.pipeline.drops.snapshot()).toEqual({});
     expect(a.pipeline.txRed.count).toBe(3);
     fragments.forEach((f, k) => expect(frameOf(slots, a.pipeline.txRed.slots[k])).toEqual(f));
-    expect(a.pipeline.reassembly.fragmentsTaken).toBe(0);
+    expect(a.pipeline.reassembly.fragments).toBe(0);
   });
 });
 

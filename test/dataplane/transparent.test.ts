@@ -38,7 +38,7 @@ function protector(file: string) {
   const transmit = new LinkTransmitQueue();
   const icmpErrors = new IcmpErrorSender(compileTransparentIcmpSettings('02:00:00:00:0a:01', '02:00:00:00:0a:02'), transmit);
   const drops = new DropCounters();
-  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500), spd: config.spd, sad, link: null, icmpErrors, transmit, drops, batchCapacity: 8 });
+  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500, 1500), spd: config.spd, sad, link: null, icmpErrors, transmit, drops, batchCapacity: 8 });
   return { pipeline, transmit };
 }
 
@@ -155,7 +155,7 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
     b.pipeline.processBatch(Port.Black, black, foreign.length, 0);
     expect(b.pipeline.txRed.count).toBe(0);
     expect(b.pipeline.drops.snapshot()).toEqual({ fragment: 1 });
-    expect(b.pipeline.reassembly.fragmentsTaken).toBe(2);
+    expect(b.pipeline.reassembly.fragmentsReassembled).toBe(2);
   });
 
   it('drops an inner source outside the peer prefixes after decryption (ingress filter)', () => {
@@ -232,7 +232,7 @@ describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation
     expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
   });
 
-  it('drops it under mtu when the link queue has no room for the later fragments', () => {
+  it('drops it under tx-error when the link queue has no room for the later fragments', () => {
     const a = protector('transparent-6in4-a.yaml');
     while (a.transmit.free > 0) {
       a.transmit.claim();
@@ -242,7 +242,8 @@ describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation
     loadSlot(red, 0, sixInFourFrame(1500 - 20 - 40, ipv6Bytes('2001:db8:a::1'), false));
     a.pipeline.processBatch(Port.Red, red, 1, 0);
     expect(a.pipeline.txBlack.count).toBe(0);
-    expect(a.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
+    expect(a.pipeline.drops.snapshot()).toEqual({ 'tx-error': 1 });
+    expect(a.transmit.overflows).toBe(1);
   });
 });
 

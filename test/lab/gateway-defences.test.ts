@@ -315,7 +315,8 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     }
     expect(delivered).toBe(echoes + 1);
     const after = await status('b');
-    expect(after.pipeline.fragmentsTaken).toBe(before.pipeline.fragmentsTaken + 3);
+    expect(after.pipeline.fragments).toBe(before.pipeline.fragments + 3);
+    expect(after.pipeline.fragmentsReassembled).toBe(before.pipeline.fragmentsReassembled + 3);
     expect(after.pipeline.reassembled).toBe(before.pipeline.reassembled + 1);
     expect(after.pipeline.fragmentsHeld).toBe(0);
     expect(inboundSa(after).counters.packets).toBeGreaterThanOrEqual(inboundSa(before).counters.packets + 1);
