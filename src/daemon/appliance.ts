@@ -276,7 +276,7 @@ export class Appliance {
       drops: this.drops.snapshot(),
       pathMtu: Object.fromEntries(this.config.peers.map((p, k) => [p.name, this.pipeline.pathMtu.mtu[k]])),
       link: this.link?.counterSnapshot() ?? null,
-      ...(this.transparentIcmp === null ? {} : { icmpErrors: { ...this.transparentIcmp.counters } }),
+      ...(this.transparentIcmp === null ? {} : { icmpErrors: { ...this.transparentIcmp.counters }, transmitOverflows: this.generated.overflows }),
       ports: { red: { ...this.red.info, ...this.red.counters() }, black: { ...this.black.info, ...this.black.counters() } },
     };
   }
