@@ -539,7 +539,7 @@ export class Pipeline {
       return this.queueOpen(i, h);
     }
     if (!toUs) {
-      // Transparent role: what was reassembled for an SA but is not ours is not bridged as one frame larger than its fragments.
+      // Reassembled between an SA's endpoints but not ESP we open: not bridged as one frame larger than its fragments.
       if (reassembled) return this.drop(DropReason.Fragment);
       return this.bridgedIp(i, Direction.Inbound, h, now);
     }
