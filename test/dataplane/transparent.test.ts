@@ -64,6 +64,22 @@ function sixInFourFrame(payload: number, innerSource = ipv6Bytes('2001:db8:a::1'
   return buf;
 }
 
+/** A frame from router A to router B of IP `protocol`: 8 bytes that read as SPI `spi` and sequence 1 for ESP, then `body` counting bytes. */
+function routerAToB(protocol: number, spi: number, body: number): Uint8Array {
+  const frame = new Uint8Array(14 + 20 + 8 + body);
+  writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
+  const outer = new Ipv4Header();
+  outer.totalLength = frame.length - 14;
+  outer.ttl = 64;
+  outer.protocol = protocol;
+  outer.src = ROUTER_A;
+  outer.dst = ROUTER_B;
+  writeIpv4Header(frame, 14, outer);
+  frame.set([0, 0, spi >>> 8, spi & 0xff, 0, 0, 0, 1], 34);
+  for (let k = 42; k < frame.length; k++) frame[k] = k;
+  return frame;
+}
+
 describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
   it('seals router A 6in4 in place (addresses and MACs kept) and router B side restores it byte for byte', () => {
     const a = protector('transparent-6in4-a.yaml');
@@ -89,17 +105,7 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
 
   it('bridges ESP of an SA it does not hold untouched, when the SPD bypasses it (the routers\' own IPsec)', () => {
     const b = protector('transparent-6in4-b.yaml');
-    const frame = new Uint8Array(14 + 20 + 8 + 40);
-    writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
-    const outer = new Ipv4Header();
-    outer.totalLength = frame.length - 14;
-    outer.ttl = 64;
-    outer.protocol = 50;
-    outer.src = ROUTER_A;
-    outer.dst = ROUTER_B;
-    writeIpv4Header(frame, 14, outer);
-    frame.set([0, 0, 0x99, 0x99, 0, 0, 0, 1], 34); // SPI 0x9999, sequence 1
-    for (let k = 42; k < frame.length; k++) frame[k] = k;
+    const frame = routerAToB(50, 0x9999, 40);
     const black = new FrameSlots({ count: 8 });
     loadSlot(black, 0, frame);
     b.pipeline.processBatch(Port.Black, black, 1, 0);
@@ -129,19 +135,7 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
 
   it('passes other fragments between the routers on untouched, and drops a datagram reassembled between its SA\'s endpoints that is not ESP it holds', () => {
     const b = protector('transparent-6in4-b.yaml');
-    const fragmented = (protocol: number, spi: number) => {
-      const frame = new Uint8Array(14 + 20 + 8 + 400);
-      writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
-      const outer = new Ipv4Header();
-      outer.totalLength = frame.length - 14;
-      outer.ttl = 64;
-      outer.protocol = protocol;
-      outer.src = ROUTER_A;
-      outer.dst = ROUTER_B;
-      writeIpv4Header(frame, 14, outer);
-      frame.set([0, 0, spi >>> 8, spi & 0xff, 0, 0, 0, 1], 34);
-      return fragmentIpv4Frame(frame, evenCuts(408, 208));
-    };
+    const fragmented = (protocol: number, spi: number) => fragmentIpv4Frame(routerAToB(protocol, spi, 400), evenCuts(408, 208));
     const black = new FrameSlots({ count: 8 });
     // ICMP between the routers, which the SPD bypasses: the fragments cross as they are.
     const other = fragmented(1, 0);

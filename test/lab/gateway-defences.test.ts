@@ -121,7 +121,17 @@ async function echoRequestsAt(namespace: string): Promise<number> {
   return Number(match[1]);
 }
 
-/** Sends one frame built by inject.py from wan's bridge; returns the frame's hex. */
+/** Icmp6InEchos of `namespace` once it has moved past `before` (bounded: 3 s). */
+async function echoRequestsAfter(namespace: string, before: number): Promise<number> {
+  let now = before;
+  for (let waited = 0; now === before && waited < 3000; waited += 50) {
+    await sleep(50);
+    now = await echoRequestsAt(namespace);
+  }
+  return now;
+}
+
+/** Sends the frames inject.py builds from wan's bridge; returns their hex (space-separated). */
 async function inject(args: readonly string[]): Promise<string> {
   const { stdout } = await runCommand(inNamespace(topology.namespaces.wan, [PYTHON, INJECT, '--iface', LAB_INTERFACES.bridge, ...args]), { timeoutMs: 20_000 });
   return stdout.trim();
@@ -291,12 +301,7 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     const echoes = await echoRequestsAt(topology.namespaces.redB);
     await inject(['--dst-mac', mac.b, 'esp', '--spi', `0x${SPI_A_TO_B.toString(16)}`, '--key', labKeyAtoB(), '--seq', String(freshSeq + 1),
       ...sitToB(SITE_A.tep4, SITE_A.host6, 0x4104)]);
-    let delivered = echoes;
-    for (let waited = 0; delivered === echoes && waited < 3000; waited += 50) {
-      await sleep(50);
-      delivered = await echoRequestsAt(topology.namespaces.redB);
-    }
-    expect(delivered).toBe(echoes + 1);
+    expect(await echoRequestsAfter(topology.namespaces.redB, echoes)).toBe(echoes + 1);
     const after = await status('b');
     expect(inboundSa(after).counters.packets).toBeGreaterThanOrEqual(inboundSa(before).counters.packets + 1);
     expect(drops(after, DropReason.IngressFilter)).toBe(drops(before, DropReason.IngressFilter));
@@ -308,12 +313,7 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     const sent = await inject(['--dst-mac', mac.b, 'esp', '--spi', `0x${SPI_A_TO_B.toString(16)}`, '--key', labKeyAtoB(), '--seq', String(freshSeq + 2),
       '--fragment', '600', ...sitToB(SITE_A.tep4, SITE_A.host6, 0x4105), '--echo-size', '1200']);
     expect(sent.split(' ')).toHaveLength(3);
-    let delivered = echoes;
-    for (let waited = 0; delivered === echoes && waited < 3000; waited += 50) {
-      await sleep(50);
-      delivered = await echoRequestsAt(topology.namespaces.redB);
-    }
-    expect(delivered).toBe(echoes + 1);
+    expect(await echoRequestsAfter(topology.namespaces.redB, echoes)).toBe(echoes + 1);
     const after = await status('b');
     expect(after.pipeline.fragments).toBe(before.pipeline.fragments + 3);
     expect(after.pipeline.fragmentsReassembled).toBe(before.pipeline.fragmentsReassembled + 3);
