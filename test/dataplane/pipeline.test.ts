@@ -13,7 +13,7 @@ import { writeIcmpv4FragmentationNeeded } from '../../src/wire/icmpv4.js';
 import { Ipv4Header, writeIpv4Header } from '../../src/wire/ipv4.js';
 import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 import { linkLocalFromMac } from '../../src/link/link-addresses.js';
-import { readU16, readU32, writeU16 } from '../../src/wire/bytes.js';
+import { readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import type { SpdEntryConfig } from '../../src/policy/spd.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6, type Gateway } from './gateway-fixture.js';
@@ -400,6 +400,17 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
     expect(frameOf(slots, b.pipeline.txRed.slots[0]).slice(14)).toEqual(expected);
     expect(b.pipeline.reassembly).toMatchObject({ fragments: 3, fragmentsReassembled: 3, reassembled: 1, heldFragments: 0 });
     expect(b.pipeline.counters.opened).toBe(1);
+  });
+
+  it('does not give fragments for its TEP from a source that is no peer a place in the reassembly table', () => {
+    const { wire, b } = sealedPing(1000);
+    writeU32(wire, 14 + 12, 0xc000024d); // 192.0.2.77
+    const fragments = fragmentIpv4Frame(wire, evenCuts(wire.length - 34, 512));
+    const slots = new FrameSlots({ count: 8 });
+    fragments.forEach((f, k) => loadSlot(slots, k, f));
+    b.pipeline.processBatch(Port.Black, slots, fragments.length, 0);
+    expect(b.pipeline.reassembly.fragments).toBe(0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ fragment: fragments.length });
   });
 
   it('checks the reassembled datagram like any other: a flipped bit in one fragment fails the ICV', () => {
