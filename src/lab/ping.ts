@@ -1,5 +1,5 @@
 /** ping / ping -6 from inside a lab namespace, bounded by a deadline, with the outcome parsed. */
-import { runCommand, inNamespace } from './command.js';
+import { runCommand, inNamespace, sleep } from './command.js';
 
 export interface PingOptions {
   /** Replies wanted. Default 4. */
@@ -41,4 +41,22 @@ export async function pingFrom(namespace: string, target: string, options: PingO
     averageRttMs: rtt === null ? null : Number(rtt[1]),
     ok: code === 0 && received >= count,
   };
+}
+
+/** Echo Requests the kernel of `namespace` has received (RFC 4293 icmpStatsInEchos of IPv6, from /proc/net/snmp6). */
+export async function echoRequestsAt(namespace: string): Promise<number> {
+  const { stdout } = await runCommand(inNamespace(namespace, ['cat', '/proc/net/snmp6']));
+  const match = /^Icmp6InEchos\s+(\d+)$/m.exec(stdout);
+  if (match === null) throw new Error(`no Icmp6InEchos in /proc/net/snmp6 of ${namespace}`);
+  return Number(match[1]);
+}
+
+/** echoRequestsAt once it reaches `count`, or when `timeoutMs` (default 3000) ran out (polled every 50 ms). */
+export async function echoRequestsReaching(namespace: string, count: number, timeoutMs = 3000): Promise<number> {
+  let now = await echoRequestsAt(namespace);
+  for (let waited = 0; now < count && waited < timeoutMs; waited += 50) {
+    await sleep(50);
+    now = await echoRequestsAt(namespace);
+  }
+  return now;
 }

@@ -16,7 +16,7 @@ import { startWanCapture } from '../../src/lab/capture.js';
 import { inNamespace, processAlive, runCommand, sleep } from '../../src/lab/command.js';
 import type { LabAppliances } from '../../src/lab/lab-appliances.js';
 import { readPcap } from '../../src/lab/pcap.js';
-import { pingFrom } from '../../src/lab/ping.js';
+import { echoRequestsAt, echoRequestsReaching, pingFrom } from '../../src/lab/ping.js';
 import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, LAB_INTERFACES, type LabTopology } from '../../src/lab/topology.js';
 import { summarizeCapture } from '../../src/lab/wire-summary.js';
 import { DROP_REASON_NAMES, DropReason } from '../../src/dataplane/drop-reason.js';
@@ -111,24 +111,6 @@ async function statusWhen(site: Site, done: (s: ApplianceStatus) => boolean): Pr
     s = await status(site);
   }
   return s;
-}
-
-/** Echo Requests a red host's kernel has received (RFC 4293 icmpStatsInEchos, per namespace). */
-async function echoRequestsAt(namespace: string): Promise<number> {
-  const { stdout } = await runCommand(inNamespace(namespace, ['cat', '/proc/net/snmp6']));
-  const match = /^Icmp6InEchos\s+(\d+)$/m.exec(stdout);
-  if (match === null) throw new Error(`no Icmp6InEchos in /proc/net/snmp6 of ${namespace}`);
-  return Number(match[1]);
-}
-
-/** Icmp6InEchos of `namespace` once it has moved past `before` (bounded: 3 s). */
-async function echoRequestsAfter(namespace: string, before: number): Promise<number> {
-  let now = before;
-  for (let waited = 0; now === before && waited < 3000; waited += 50) {
-    await sleep(50);
-    now = await echoRequestsAt(namespace);
-  }
-  return now;
 }
 
 /** Sends the frames inject.py builds from wan's bridge; returns their hex (space-separated). */
@@ -301,7 +283,7 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     const echoes = await echoRequestsAt(topology.namespaces.redB);
     await inject(['--dst-mac', mac.b, 'esp', '--spi', `0x${SPI_A_TO_B.toString(16)}`, '--key', labKeyAtoB(), '--seq', String(freshSeq + 1),
       ...sitToB(SITE_A.tep4, SITE_A.host6, 0x4104)]);
-    expect(await echoRequestsAfter(topology.namespaces.redB, echoes)).toBe(echoes + 1);
+    expect(await echoRequestsReaching(topology.namespaces.redB, echoes + 1)).toBe(echoes + 1);
     const after = await status('b');
     expect(inboundSa(after).counters.packets).toBeGreaterThanOrEqual(inboundSa(before).counters.packets + 1);
     expect(drops(after, DropReason.IngressFilter)).toBe(drops(before, DropReason.IngressFilter));
@@ -313,7 +295,7 @@ describe('inbound spoofing and tampering against rb-b (examples/lab-a.yaml, lab-
     const sent = await inject(['--dst-mac', mac.b, 'esp', '--spi', `0x${SPI_A_TO_B.toString(16)}`, '--key', labKeyAtoB(), '--seq', String(freshSeq + 2),
       '--fragment', '600', ...sitToB(SITE_A.tep4, SITE_A.host6, 0x4105), '--echo-size', '1200']);
     expect(sent.split(' ')).toHaveLength(3);
-    expect(await echoRequestsAfter(topology.namespaces.redB, echoes)).toBe(echoes + 1);
+    expect(await echoRequestsReaching(topology.namespaces.redB, echoes + 1)).toBe(echoes + 1);
     const after = await status('b');
     expect(after.pipeline.fragments).toBe(before.pipeline.fragments + 3);
     expect(after.pipeline.fragmentsReassembled).toBe(before.pipeline.fragmentsReassembled + 3);

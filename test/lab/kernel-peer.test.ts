@@ -19,7 +19,7 @@ import { startWanCapture } from '../../src/lab/capture.js';
 import { runCommand } from '../../src/lab/command.js';
 import { LabAppliance, labRunDir } from '../../src/lab/appliance.js';
 import { peersDir } from '../../src/lab/paths.js';
-import { pingFrom } from '../../src/lab/ping.js';
+import { echoRequestsAt, echoRequestsReaching, pingFrom } from '../../src/lab/ping.js';
 import { buildLabTopology, destroyLabTopology, LAB_ADDRESSES, LAB_INTERFACES, type LabTopology } from '../../src/lab/topology.js';
 import { summarizeCapture, type FrameClass } from '../../src/lab/wire-summary.js';
 import { packageRoot } from '../../src/platform/package-root.js';
@@ -190,5 +190,22 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
     appliance = await LabAppliance.start(PREFIX, topology.namespaces.rbA, esnConfig, 'gateway');
 
     expect(await pingBothWays()).toEqual({ sent: 2 * PINGS, received: 2 * PINGS, vmIn: 2 * PINGS, vmOut: 2 * PINGS });
+  });
+
+  it('reassembles the ESP the kernel fragments once its sit tunnel runs without path MTU discovery (RFC 4303 §3.4.1)', async () => {
+    // DF clear on sit's outer header (nopmtudisc needs ttl 0, inherit): a 1468-byte IPv6 packet makes
+    // a 1488-byte sit packet, which ESP transport mode grows past the VM's 1500-byte link, so its
+    // kernel sends the ESP as two IPv4 fragments.
+    // The path MTU sit learned through XFRM so far (1446) is forgotten, so nothing is cut before ESP.
+    await kernelVm(['exec', VM, '--', `ip tunnel change sit1 mode sit local ${SITE_B.tep4} remote ${SITE_A.tep4} ttl 0 nopmtudisc && ip -6 route flush cache`]);
+    const before = (await appliance!.status()) as { pipeline: Record<string, number>; drops: Record<string, number> };
+    const echoes = await echoRequestsAt(topology.namespaces.redA);
+    // The replies (1468 bytes) get Packet Too Big at rb-a, so red-a's kernel loses the first; only requests are counted.
+    await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.3 -W 2 -w 15 -s 1420 ${SITE_A.host6} || true`]);
+    expect(await echoRequestsReaching(topology.namespaces.redA, echoes + PINGS)).toBe(echoes + PINGS);
+    const after = (await appliance!.status()) as typeof before;
+    expect(after.pipeline.reassembled - before.pipeline.reassembled).toBe(PINGS);
+    expect(after.pipeline.fragmentsReassembled - before.pipeline.fragmentsReassembled).toBe(2 * PINGS);
+    expect(after.pipeline.fragmentsHeld).toBe(0);
   });
 });
