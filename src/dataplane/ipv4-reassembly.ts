@@ -19,13 +19,13 @@ export const DATAGRAM_REASSEMBLED = -2;
 /** RFC 791 §3.2 leaves the timer to the host; Linux's ipfrag_time is 30 s. */
 export const REASSEMBLY_TIMEOUT_MS = 30_000;
 /** Datagrams reassembled at once. */
-export const DEFAULT_REASSEMBLY_DATAGRAMS = 64;
+const DEFAULT_REASSEMBLY_DATAGRAMS = 64;
 /** Fragments one datagram may come in: enough for any real path, few enough to check by eye. */
 export const MAX_FRAGMENTS_PER_DATAGRAM = 64;
 /** The largest IPv4 header (IHL 15). */
 const MAX_HEADER_BYTES = 60;
 /** A frame slot's room for an IP datagram at the default slot size and headroom, behind a VLAN-tagged Ethernet header. */
-export const DEFAULT_REASSEMBLED_BYTES = DEFAULT_SLOT_SIZE - DEFAULT_HEADROOM - ETHERNET_HEADER_BYTES - VLAN_TAG_BYTES;
+const DEFAULT_REASSEMBLED_BYTES = DEFAULT_SLOT_SIZE - DEFAULT_HEADROOM - ETHERNET_HEADER_BYTES - VLAN_TAG_BYTES;
 
 export interface Ipv4ReassemblyOptions {
   /** Datagrams reassembled at once (at least 1). Default DEFAULT_REASSEMBLY_DATAGRAMS. */
