@@ -223,8 +223,7 @@ export class Appliance {
   private tick(): void {
     const now = performance.now();
     this.sad.tick(now);
-    this.pipeline.pathMtu.age(now);
-    this.pipeline.reassembly.age(now);
+    this.pipeline.age(now);
     this.link?.poll(now);
     this.flushLink();
     if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {

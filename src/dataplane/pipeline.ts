@@ -266,6 +266,12 @@ export class Pipeline {
     this.encryptor.end();
   }
 
+  /** Between batches: lowered path MTUs age back (RFC 1191 §6.3) and unfinished datagrams time out (RFC 791 §3.2). */
+  age(now: number): void {
+    this.pathMtu.age(now);
+    this.reassembly.age(now);
+  }
+
   // ---- classify: frames from red -------------------------------------------------------------
 
   /** A frame of a batch from Red, or from Local: the packets the appliance itself sends off red (only IPv6, only routed). */

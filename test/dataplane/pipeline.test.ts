@@ -304,9 +304,9 @@ describe('path MTU toward a peer (RFC 1191, RFC 4301 §8.2.1)', () => {
     a.pipeline.processBatch(Port.Black, slots, 1, 2000);
     expect(a.pipeline.pathMtu.mtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
 
-    a.pipeline.pathMtu.age(2000 + PATH_MTU_AGE_MS - 1);
+    a.pipeline.age(2000 + PATH_MTU_AGE_MS - 1);
     expect(a.pipeline.pathMtu.mtu[0]).toBe(MIN_TUNNEL_PATH_MTU);
-    a.pipeline.pathMtu.age(2000 + PATH_MTU_AGE_MS);
+    a.pipeline.age(2000 + PATH_MTU_AGE_MS);
     expect(a.pipeline.pathMtu.mtu[0]).toBe(1500);
   });
 
@@ -402,6 +402,30 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
     expect(b.pipeline.counters.opened).toBe(1);
   });
 
+  it('drops a duplicate fragment alone and explains every fragment; an unfinished datagram times out between batches', () => {
+    const { wire, expected, b } = sealedPing(1300);
+    const fragments = fragmentIpv4Frame(wire, evenCuts(wire.length - 34, 600));
+    const slots = new FrameSlots({ count: 8 });
+    loadSlot(slots, 0, fragments[1]);
+    loadSlot(slots, 1, fragments[1]);
+    loadSlot(slots, 2, fragments[0]);
+    b.pipeline.processBatch(Port.Black, slots, 3, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'fragment-duplicate': 1 });
+    const r = b.pipeline.reassembly;
+    expect(r.fragments).toBe(r.fragmentsReassembled + r.heldFragments + b.pipeline.drops.total());
+    loadSlot(slots, 0, fragments[2]);
+    b.pipeline.processBatch(Port.Black, slots, 1, 10);
+    expect(frameOf(slots, b.pipeline.txRed.slots[0]).slice(14)).toEqual(expected);
+    // A datagram whose last fragment never comes is given up by age() after 30 s (RFC 791 §3.2).
+    loadSlot(slots, 0, fragments[0]);
+    b.pipeline.processBatch(Port.Black, slots, 1, 20);
+    b.pipeline.age(20 + 29_999);
+    expect(r.heldFragments).toBe(1);
+    b.pipeline.age(20 + 30_000);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'fragment-duplicate': 1, 'fragment-timeout': 1 });
+    expect(r.fragments).toBe(r.fragmentsReassembled + r.heldFragments + b.pipeline.drops.total());
+  });
+
   it('does not give fragments for its TEP from a source that is no peer a place in the reassembly table', () => {
     const { wire, b } = sealedPing(1000);
     writeU32(wire, 14 + 12, 0xc000024d); // 192.0.2.77
@@ -427,10 +451,15 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
   it('answers a packet out of the tunnel too big for red\'s MTU with Packet Too Big, routed back into the tunnel', () => {
     const { a, b } = gatewayPair({ redMtuB: 1280 });
     const slotsA = new FrameSlots({ count: 8 });
-    loadSlot(slotsA, 0, ping6Frame(1300));
-    a.pipeline.processBatch(Port.Red, slotsA, 1, 0);
+    // 1280 bytes of IPv6 fit red exactly; 1281 do not.
+    loadSlot(slotsA, 0, ping6Frame(1280 - 48));
+    loadSlot(slotsA, 1, ping6Frame(1281 - 48));
+    a.pipeline.processBatch(Port.Red, slotsA, 2, 0);
     const slotsB = new FrameSlots({ count: 8 });
     loadSlot(slotsB, 0, frameOf(slotsA, a.pipeline.txBlack.slots[0]));
+    b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
+    expect(b.pipeline.txRed.count).toBe(1);
+    loadSlot(slotsB, 0, frameOf(slotsA, a.pipeline.txBlack.slots[1]));
     b.pipeline.processBatch(Port.Black, slotsB, 1, 0);
     expect(b.pipeline.txRed.count).toBe(0);
     expect(b.pipeline.drops.snapshot()).toEqual({ mtu: 1 });

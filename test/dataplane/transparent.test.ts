@@ -23,14 +23,15 @@ import { WireStatus } from '../../src/wire/status.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, frameOf, loadSlot } from './gateway-fixture.js';
-import { evenCuts, fragmentIpv4Frame } from './fragment-fixture.js';
+import { evenCuts, fillIpv4HeaderChecksum, fragmentIpv4Frame } from './fragment-fixture.js';
 
 const ROUTER_A = 0xc0000201;
 const ROUTER_B = 0xc0000202;
 const MAC_ROUTER_A = 0x02000000a001;
 const MAC_ROUTER_B = 0x02000000b001;
 
-function protector(file: string) {
+/** A protector from a lab fixture, on links of `mtu.black` and `mtu.red` bytes (default 1500 each). */
+function protector(file: string, mtu: { black?: number; red?: number } = {}) {
   const { config } = loadConfigFile(join(packageRoot(), 'test', 'fixtures', 'lab', file));
   const backend = new NobleAeadBackend();
   const sad = new SecurityAssociationDatabase({ backend, warn: () => {} });
@@ -38,7 +39,7 @@ function protector(file: string) {
   const transmit = new LinkTransmitQueue();
   const icmpErrors = new IcmpErrorSender(compileTransparentIcmpSettings('02:00:00:00:0a:01', '02:00:00:00:0a:02'), transmit);
   const drops = new DropCounters();
-  const pipeline = new Pipeline({ settings: dataplaneSettings(config, 1500, 1500), spd: config.spd, sad, link: null, icmpErrors, transmit, drops, batchCapacity: 8 });
+  const pipeline = new Pipeline({ settings: dataplaneSettings(config, mtu.black ?? 1500, mtu.red ?? 1500), spd: config.spd, sad, link: null, icmpErrors, transmit, drops, batchCapacity: 8 });
   return { pipeline, transmit };
 }
 
@@ -64,8 +65,22 @@ function sixInFourFrame(payload: number, innerSource = ipv6Bytes('2001:db8:a::1'
   return buf;
 }
 
-/** A frame from router A to router B of IP `protocol`: 8 bytes that read as SPI `spi` and sequence 1 for ESP, then `body` counting bytes. */
-function routerAToB(protocol: number, spi: number, body: number): Uint8Array {
+/** `frame` (Ethernet + IPv4 without options) with `options` (a multiple of 4 bytes) added to its IPv4 header. */
+function withOptions(frame: Uint8Array, options: number[]): Uint8Array {
+  const out = new Uint8Array(frame.length + options.length);
+  out.set(frame.subarray(0, 34), 0);
+  out.set(options, 34);
+  out.set(frame.subarray(34), 34 + options.length);
+  out[14] = 0x40 | ((20 + options.length) / 4);
+  const total = readU16(out, 16) + options.length;
+  out[16] = total >>> 8;
+  out[17] = total & 0xff;
+  fillIpv4HeaderChecksum(out.subarray(14, 34 + options.length));
+  return out;
+}
+
+/** A frame from router A to `dst` (router B) of IP `protocol`: 8 bytes that read as SPI `spi` and sequence 1 for ESP, then `body` counting bytes. */
+function routerAToB(protocol: number, spi: number, body: number, dst = ROUTER_B): Uint8Array {
   const frame = new Uint8Array(14 + 20 + 8 + body);
   writeEthernetHeader(frame, 0, MAC_ROUTER_B, MAC_ROUTER_A, NO_VLAN, 0x0800);
   const outer = new Ipv4Header();
@@ -73,7 +88,7 @@ function routerAToB(protocol: number, spi: number, body: number): Uint8Array {
   outer.ttl = 64;
   outer.protocol = protocol;
   outer.src = ROUTER_A;
-  outer.dst = ROUTER_B;
+  outer.dst = dst;
   writeIpv4Header(frame, 14, outer);
   frame.set([0, 0, spi >>> 8, spi & 0xff, 0, 0, 0, 1], 34);
   for (let k = 42; k < frame.length; k++) frame[k] = k;
@@ -135,14 +150,24 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
 
   it('passes other fragments between the routers on untouched, and drops a datagram reassembled between its SA\'s endpoints that is not ESP it holds', () => {
     const b = protector('transparent-6in4-b.yaml');
-    const fragmented = (protocol: number, spi: number) => fragmentIpv4Frame(routerAToB(protocol, spi, 400), evenCuts(408, 208));
+    const fragmented = (protocol: number, spi: number, dst = ROUTER_B) => fragmentIpv4Frame(routerAToB(protocol, spi, 400, dst), evenCuts(408, 208));
     const black = new FrameSlots({ count: 8 });
-    // ICMP between the routers, which the SPD bypasses: the fragments cross as they are.
-    const other = fragmented(1, 0);
-    other.forEach((f, k) => loadSlot(black, k, f));
-    b.pipeline.processBatch(Port.Black, black, other.length, 0);
-    expect(b.pipeline.txRed.count).toBe(2);
-    other.forEach((f, k) => expect(frameOf(black, b.pipeline.txRed.slots[k])).toEqual(f));
+    // ICMP, and UDP (its SAs are not UDP-encapsulated), between the routers, which the SPD
+    // bypasses: the fragments cross as they are.
+    for (const protocol of [1, 17]) {
+      const other = fragmented(protocol, 0);
+      other.forEach((f, k) => loadSlot(black, k, f));
+      b.pipeline.processBatch(Port.Black, black, other.length, 0);
+      expect(b.pipeline.txRed.count).toBe(2);
+      other.forEach((f, k) => expect(frameOf(black, b.pipeline.txRed.slots[k])).toEqual(f));
+    }
+    // ESP from router A to another address is no SA's either: not reassembled (and no policy lets it through).
+    const elsewhere = fragmented(50, 0x4001, 0xc0000209);
+    elsewhere.forEach((f, k) => loadSlot(black, k, f));
+    b.pipeline.processBatch(Port.Black, black, elsewhere.length, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({ 'no-policy': 2 });
+    expect(b.pipeline.reassembly.fragments).toBe(0);
+    b.pipeline.drops.counts.fill(0);
     // Router A -> router B with an SPI it does not hold: reassembled, then dropped as a fragment.
     const foreign = fragmented(50, 0x9999);
     foreign.forEach((f, k) => loadSlot(black, k, f));
@@ -224,6 +249,52 @@ describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation
     expect(b.pipeline.drops.snapshot()).toEqual({});
     expect(b.pipeline.reassembly.reassembled).toBe(1);
     expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
+  });
+
+  it('cuts at 8-byte boundaries under any MTU, and gives later fragments only the copied options (RFC 791 §3.1, §3.2)', () => {
+    const a = protector('transparent-6in4-a.yaml', { black: 1497 });
+    const b = protector('transparent-6in4-b.yaml');
+    // Record Route (type 7, not copied), No Operation, Stream ID (type 0x88, copied): 12 bytes.
+    const original = withOptions(sixInFourFrame(1500 - 32 - 40, ipv6Bytes('2001:db8:a::1'), false), [7, 7, 4, 0, 0, 0, 0, 1, 0x88, 4, 0x12, 0x34]);
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, original);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    const frames = blackFrames(a, red);
+    expect(frames).toHaveLength(2);
+    const header = new Ipv4Header();
+    let payload = 0;
+    for (const [k, f] of frames.entries()) {
+      expect(parseIpv4(f, 14, f.length - 14, header)).toBe(WireStatus.Ok);
+      expect(header.totalLength).toBeLessThanOrEqual(1497);
+      expect(header.fragmentOffset).toBe(payload);
+      if (header.moreFragments) expect(header.payloadLength % 8).toBe(0);
+      // The first keeps all options; the later one only Stream ID, padded to 32 bits.
+      expect(header.headerLength).toBe(k === 0 ? 32 : 24);
+      if (k > 0) expect([...f.subarray(34, 38)]).toEqual([0x88, 4, 0x12, 0x34]);
+      payload += header.payloadLength;
+    }
+    expect(frames[0].length - 14).toBe(32 + ((1497 - 32) & ~7));
+    const black = new FrameSlots({ count: 8 });
+    frames.forEach((f, k) => loadSlot(black, k, f));
+    b.pipeline.processBatch(Port.Black, black, 2, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
+  });
+
+  it('drops what it opens but red\'s MTU cannot take under mtu (a reassembled datagram may be larger than any frame)', () => {
+    const a = protector('transparent-6in4-a.yaml');
+    const b = protector('transparent-6in4-b.yaml', { red: 1280 });
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, sixInFourFrame(1280 - 20 - 40));
+    loadSlot(red, 1, sixInFourFrame(1281 - 20 - 40));
+    a.pipeline.processBatch(Port.Red, red, 2, 0);
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, frameOf(red, a.pipeline.txBlack.slots[0]));
+    loadSlot(black, 1, frameOf(red, a.pipeline.txBlack.slots[1]));
+    b.pipeline.processBatch(Port.Black, black, 2, 0);
+    expect(b.pipeline.txRed.count).toBe(1);
+    expect(b.pipeline.drops.snapshot()).toEqual({ mtu: 1 });
   });
 
   it('drops it under tx-error when the link queue has no room for the later fragments', () => {

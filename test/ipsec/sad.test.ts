@@ -48,6 +48,24 @@ describe('SecurityAssociationDatabase (RFC 4301 §4.4.2)', () => {
     expect(sad.lookupInbound(0xdead_beef, pkt, 0, 16)).toBeNull();
   });
 
+  it('tells whether an inbound SA runs between two IPv4 addresses, over UDP or not, until it is removed', () => {
+    const { sad } = newSad();
+    const a = 0xc0000201 | 0;
+    const b = 0xc0000202 | 0;
+    const sa = sad.install(config(), 0);
+    sad.install(config({ spi: 0x2000, direction: 'outbound', source: B4, destination: A4 }), 0);
+    expect(sad.hasInboundBetween(a, b, false)).toBe(true);
+    expect(sad.hasInboundBetween(b, a, false)).toBe(false);
+    expect(sad.hasInboundBetween(a, b, true)).toBe(false);
+    expect(sad.hasInboundBetween(a, 0xc0000209 | 0, false)).toBe(false);
+    const udp = sad.install(config({ spi: 0x3000, udpEncapsulation: { sourcePort: 4500, destinationPort: 4500 } }), 0);
+    expect(sad.hasInboundBetween(a, b, true)).toBe(true);
+    sad.remove(udp);
+    expect(sad.hasInboundBetween(a, b, true)).toBe(false);
+    sad.remove(sa);
+    expect(sad.hasInboundBetween(a, b, false)).toBe(false);
+  });
+
   it('matches IPv6 outer destinations', () => {
     const { sad } = newSad();
     const src6 = B6.slice(); src6[15] = 1;

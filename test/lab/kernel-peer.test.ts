@@ -200,8 +200,9 @@ describe.skipIf(MISSING !== null)(`a Linux kernel peer (XFRM + sit in QEMU)${MIS
     await kernelVm(['exec', VM, '--', `ip tunnel change sit1 mode sit local ${SITE_B.tep4} remote ${SITE_A.tep4} ttl 0 nopmtudisc && ip -6 route flush cache`]);
     const before = (await appliance!.status()) as { pipeline: Record<string, number>; drops: Record<string, number> };
     const echoes = await echoRequestsAt(topology.namespaces.redA);
-    // The replies (1468 bytes) get Packet Too Big at rb-a, so red-a's kernel loses the first; only requests are counted.
-    await kernelVm(['exec', VM, '--', `ping -6 -n -c ${PINGS} -i 0.3 -W 2 -w 15 -s 1420 ${SITE_A.host6} || true`]);
+    // Exactly PINGS requests (no -w: ping would send more until PINGS replies came). Only requests
+    // are counted: a 1468-byte reply may meet Packet Too Big at rb-a first.
+    await kernelVm(['exec', VM, '--', `timeout 20 ping -6 -n -c ${PINGS} -i 0.3 -W 2 -s 1420 ${SITE_A.host6} || true`]);
     expect(await echoRequestsReaching(topology.namespaces.redA, echoes + PINGS)).toBe(echoes + PINGS);
     const after = (await appliance!.status()) as typeof before;
     expect(after.pipeline.reassembled - before.pipeline.reassembled).toBe(PINGS);

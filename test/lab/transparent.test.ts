@@ -327,7 +327,10 @@ describe.each(TUNNELS)('transparent protector, $name', (tunnel) => {
     const after = await status();
     expect(after.a.pipeline.fragmented - before.a.pipeline.fragmented).toBe(1);
     expect(after.b.pipeline.reassembled - before.b.pipeline.reassembled).toBe(1);
-    expect(after.b.drops).toEqual(before.b.drops);
+    // Nothing of it was lost on the way: no fragment, ICV or MTU drop at rb-b.
+    for (const r of [DropReason.FragmentOverlap, DropReason.FragmentTooBig, DropReason.FragmentTableFull, DropReason.IcvFailure, DropReason.Mtu]) {
+      expect(after.b.drops[DROP_REASON_NAMES[r]] ?? 0).toBe(before.b.drops[DROP_REASON_NAMES[r]] ?? 0);
+    }
   });
 
   it('answers a DF packet too big for ESP with ICMP Fragmentation Needed, and never clears DF (RFC 3884 appendix)', async () => {
