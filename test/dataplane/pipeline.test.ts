@@ -503,6 +503,46 @@ describe('fragmented IPv4 from black (RFC 4303 §3.4.1: reassembly before ESP pr
   });
 });
 
+describe('IPv4 the gateway bridges under transport-mode PROTECT (RFC 4303 §3.3.4: fragmentation after ESP)', () => {
+  it('sends a DF-clear packet too big once sealed as fragments, which the far gateway reassembles and opens into the same frame', () => {
+    // One entry for both gateways: both hosts lie in both ranges, so it holds either way.
+    const hosts = { local: '198.51.100.0/27', remote: '198.51.100.0/27' };
+    const { a, b } = gatewayPair({
+      policy: [{ id: 3, name: 'hosts', ...hosts, action: 'protect', protect: { mode: 'transport', algorithms: ['aes-gcm-16-128'] } }],
+    });
+    const key = Uint8Array.from({ length: 20 }, (_, k) => 0x40 + k);
+    const [h10, h20] = [Uint8Array.of(198, 51, 100, 10), Uint8Array.of(198, 51, 100, 20)];
+    a.sad.installManual({ spi: 0x3001, direction: 'outbound', mode: 'transport', source: h10, destination: h20, algorithm: 'aes-gcm-16-128', keyAndSalt: key.slice(), policyId: 3 }, 0);
+    b.sad.installManual({ spi: 0x3001, direction: 'inbound', mode: 'transport', source: h10, destination: h20, algorithm: 'aes-gcm-16-128', keyAndSalt: key.slice(), policyId: 3 }, 0);
+    // A 1500-byte UDP datagram from host .10 on A's red side to .20, DF clear.
+    const original = new Uint8Array(14 + 1500);
+    writeEthernetHeader(original, 0, 0x020000000201, 0x020000000101, NO_VLAN, 0x0800);
+    const h = new Ipv4Header();
+    h.totalLength = 1500;
+    h.id = 0x5151;
+    h.ttl = 64;
+    h.protocol = 17;
+    h.src = 0xc633640a;
+    h.dst = 0xc6336414;
+    writeIpv4Header(original, 14, h);
+    for (let k = 34; k < original.length; k++) original[k] = k & 0xff;
+    const red = new FrameSlots({ count: 8 });
+    loadSlot(red, 0, original);
+    a.pipeline.processBatch(Port.Red, red, 1, 0);
+    expect(a.pipeline.drops.snapshot()).toEqual({});
+    expect(a.pipeline.counters.fragmented).toBe(1);
+    const t = a.link.transmit;
+    const frames = [frameOf(red, a.pipeline.txBlack.slots[0]), ...Array.from(t.black.subarray(0, t.blackCount), (slot) => t.slots.bytes.slice(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]))];
+    expect(frames.map((f) => f.length - 14 <= 1500 && f[14 + 9] === 50)).toEqual([true, true]);
+    const black = new FrameSlots({ count: 8 });
+    loadSlot(black, 0, frames[1]);
+    loadSlot(black, 1, frames[0]);
+    b.pipeline.processBatch(Port.Black, black, 2, 0);
+    expect(b.pipeline.drops.snapshot()).toEqual({});
+    expect(frameOf(black, b.pipeline.txRed.slots[0])).toEqual(original);
+  });
+});
+
 describe('flow cache (RFC 4301 §4.4.1: a cache gives the ordered SPD\'s answer)', () => {
   // Overlapping and shadowed entries ahead of the fixture's sit PROTECT entry.
   const policy: SpdEntryConfig[] = [
