@@ -3,17 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_CHECK_USAGE, runConfigCheck } from '../../src/cli/config-check.js';
+import { runCaptured } from './cli-fixture.js';
 
 const LAB_A = join(import.meta.dirname, '../../examples/lab-a.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'rb-config-check-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[]): { code: number; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runConfigCheck(args, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = (args: string[]) => runCaptured(runConfigCheck, args);
 
 describe('redblack config check', () => {
   it('prints the summary and the warnings of a valid file, exit 0', () => {

@@ -7,6 +7,7 @@ import { HOST_STACK_RULES_USAGE, runHostStackRules } from '../../src/cli/host-st
 import { hostStackRuleset } from '../../src/io/host-stack-isolation.js';
 import { removeNamespaces } from '../../src/lab/topology.js';
 import { HAS_NFT } from '../io/nft-fixture.js';
+import { runCaptured } from './cli-fixture.js';
 
 const LAB_A = join(import.meta.dirname, '../../examples/lab-a.yaml');
 const NS = 'rbcli-hsr';
@@ -17,12 +18,7 @@ afterAll(async () => {
   if (isRoot) await removeNamespaces([NS]);
 });
 
-function run(args: string[]): { code: number; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runHostStackRules(args, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = (args: string[]) => runCaptured(runHostStackRules, args);
 
 describe('redblack config host-stack-rules', () => {
   it("prints the rules redblack run installs for the configuration's red and black NICs, exit 0", () => {

@@ -1,7 +1,11 @@
 /**
  * IPv4 fragments for reassembly tests, cut as RFC 791 §3.2 describes, independently of the code
  * under test: header fields are written byte by byte and the checksum summed here.
+ * Also the frames a pipeline put out on black, fragments included.
  */
+import type { FrameSlots } from '../../src/dataplane/frame-slots.js';
+import type { Pipeline } from '../../src/dataplane/pipeline.js';
+import type { LinkTransmitQueue } from '../../src/link/transmit-queue.js';
 
 /** The one's-complement checksum of a header (RFC 1071), written into it. */
 export function fillIpv4HeaderChecksum(header: Uint8Array): void {
@@ -59,4 +63,15 @@ export function fragmentIpv4Frame(frame: Uint8Array, cuts: readonly FragmentCut[
     out.set(ip, 14);
     return out;
   });
+}
+
+/**
+ * The black frames `pipeline` put out for its last batch over `slots`: those it sends from the
+ * slots (a first fragment among them), then the later fragments it queued on `queue`.
+ */
+export function blackFramesOut(pipeline: Pipeline, slots: FrameSlots, queue: LinkTransmitQueue): Uint8Array[] {
+  const frame = (bytes: Uint8Array, start: number, length: number) => bytes.slice(start, start + length);
+  const sent = Array.from(pipeline.txBlack.slots.subarray(0, pipeline.txBlack.count), (i) => frame(slots.bytes, slots.start[i], slots.length[i]));
+  const queued = Array.from(queue.black.subarray(0, queue.blackCount), (k) => frame(queue.slots.bytes, queue.slots.start[k], queue.slots.length[k]));
+  return [...sent, ...queued];
 }

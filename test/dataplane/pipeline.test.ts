@@ -17,7 +17,7 @@ import { readU16, readU32, writeU16, writeU32 } from '../../src/wire/bytes.js';
 import type { SpdEntryConfig } from '../../src/policy/spd.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, MAC, TEP_A, TEP_B, frameOf, gatewayPair, loadSlot, writePing6, type Gateway } from './gateway-fixture.js';
-import { evenCuts, fragmentIpv4Frame } from './fragment-fixture.js';
+import { blackFramesOut, evenCuts, fragmentIpv4Frame } from './fragment-fixture.js';
 
 /** Frame k the link layer queued for red. */
 function redFrame(t: LinkTransmitQueue, k: number): Uint8Array {
@@ -531,8 +531,7 @@ describe('IPv4 the gateway bridges under transport-mode PROTECT (RFC 4303 §3.3.
     a.pipeline.processBatch(Port.Red, red, 1, 0);
     expect(a.pipeline.drops.snapshot()).toEqual({});
     expect(a.pipeline.counters.fragmented).toBe(1);
-    const t = a.link.transmit;
-    const frames = [frameOf(red, a.pipeline.txBlack.slots[0]), ...Array.from(t.black.subarray(0, t.blackCount), (slot) => t.slots.bytes.slice(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]))];
+    const frames = blackFramesOut(a.pipeline, red, a.link.transmit);
     expect(frames.map((f) => f.length - 14 <= 1500 && f[14 + 9] === 50)).toEqual([true, true]);
     const black = new FrameSlots({ count: 8 });
     loadSlot(black, 0, frames[1]);

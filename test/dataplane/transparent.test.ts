@@ -23,7 +23,7 @@ import { WireStatus } from '../../src/wire/status.js';
 import { Ipv6Header, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { ipv6Bytes } from '../link/link-fixture.js';
 import { ADDR, frameOf, loadSlot } from './gateway-fixture.js';
-import { evenCuts, fillIpv4HeaderChecksum, fragmentIpv4Frame } from './fragment-fixture.js';
+import { blackFramesOut, evenCuts, fillIpv4HeaderChecksum, fragmentIpv4Frame } from './fragment-fixture.js';
 
 const ROUTER_A = 0xc0000201;
 const ROUTER_B = 0xc0000202;
@@ -212,13 +212,6 @@ describe('transparent protector pipeline (RFC 3884 IIPtran)', () => {
 });
 
 describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation after ESP)', () => {
-  /** The black frames A put out for the batch it just processed: the first fragment in place, the others from its link queue. */
-  function blackFrames(a: ReturnType<typeof protector>, red: FrameSlots): Uint8Array[] {
-    const t = a.transmit;
-    const queued = Array.from(t.black.subarray(0, t.blackCount), (slot) => t.slots.bytes.slice(t.slots.start[slot], t.slots.start[slot] + t.slots.length[slot]));
-    return [...Array.from(a.pipeline.txBlack.slots.subarray(0, a.pipeline.txBlack.count), (i) => frameOf(red, i)), ...queued];
-  }
-
   it('sends the sealed packet as IPv4 fragments within the black MTU, which the far side reassembles into the router\'s packet', () => {
     const a = protector('transparent-6in4-a.yaml');
     const b = protector('transparent-6in4-b.yaml');
@@ -228,7 +221,7 @@ describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation
     a.pipeline.processBatch(Port.Red, red, 1, 0);
     expect(a.pipeline.drops.snapshot()).toEqual({});
     expect(a.pipeline.counters).toMatchObject({ sealed: 1, fragmented: 1, toBlack: 2 });
-    const frames = blackFrames(a, red);
+    const frames = blackFramesOut(a.pipeline, red, a.transmit);
     expect(frames).toHaveLength(2);
     const header = new Ipv4Header();
     let payload = 0;
@@ -260,7 +253,7 @@ describe('packets too big once sealed, DF clear (RFC 4303 §3.3.4: fragmentation
     loadSlot(red, 0, original);
     a.pipeline.processBatch(Port.Red, red, 1, 0);
     expect(a.pipeline.drops.snapshot()).toEqual({});
-    const frames = blackFrames(a, red);
+    const frames = blackFramesOut(a.pipeline, red, a.transmit);
     expect(frames).toHaveLength(2);
     const header = new Ipv4Header();
     let payload = 0;
